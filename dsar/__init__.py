@@ -1,0 +1,103 @@
+"""dsar: answers data subject rights requests for the Cplus web shop."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+import config
+from dsar.extensions import csrf, db, limiter, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Builds the web app from DSAR_ settings, optionally overridden by `test_config`."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    settings = config.load()
+    settings.update(test_config or {})
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _resolve_defaults(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from dsar.registry import ConnectorRegistry
+
+    app.extensions["dsar.connectors"] = ConnectorRegistry.discover()
+
+    from dsar import api, delivery, errors, intake, security, verification
+
+    app.register_blueprint(intake.bp)
+    app.register_blueprint(verification.bp)
+    app.register_blueprint(delivery.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+    security.init_app(app)
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Lets the web app and workers share one SQLite file: WAL, and waiting on locks."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _resolve_defaults(app: Flask) -> None:
+    """Fills the settings left empty with the embedded defaults under the instance folder."""
+    instance = Path(app.instance_path)
+    cfg = app.config
+    cfg["DATABASE_URL"] = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'dsar.db'}"
+    cfg["SHOP_DATABASE_URL"] = cfg["SHOP_DATABASE_URL"] or f"sqlite:///{instance / 'shop.db'}"
+    cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
+    cfg["REPORTS_DIR"] = cfg["REPORTS_DIR"] or str(instance / "reports")
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # Mail is really sent whenever a server is set, in tests too.
+    cfg["MAIL_SUPPRESS_SEND"] = False
+    cfg["SECRET_KEY"] = _secret_key(cfg["SECRET_KEY"], cfg["ENV"], instance)
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_SECURE"] = cfg["ENV"] == "production"
+    cfg.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    if cfg["ENV"] == "testing":
+        cfg.setdefault("RATELIMIT_ENABLED", False)
+
+
+def _secret_key(key: str, env: str, instance: Path) -> str:
+    """Returns the signing key; production refuses a missing, default or short one."""
+    if key and key != config.UNSET_SECRET:
+        if env == "production" and len(key) < MIN_SECRET_LENGTH:
+            raise RuntimeError(f"DSAR_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return key
+    if env == "production":
+        raise RuntimeError("set DSAR_SECRET_KEY to a long random value before running in production")
+    # Outside production a key is made once and kept, so links survive a restart.
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+        logging.getLogger(__name__).info("secret_key=generated path=%s", key_file)
+    return key_file.read_text().strip()

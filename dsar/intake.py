@@ -1,0 +1,112 @@
+"""Intake: the web form and the JSON API through which a person makes a request.
+
+Both answer the same whether or not the shop knows the address, so nobody can find out
+who is a customer by asking.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from dsar import mails
+from dsar.addresses import normalise_email
+from dsar.clock import utcnow
+from dsar.deadlines import due_at
+from dsar.errors import error_response
+from dsar.extensions import csrf, db, limiter
+from dsar.forms import RequestForm, validate_api_payload
+from dsar.lifecycle import PROCESSED_TYPES, RequestType
+from dsar.models import DsarRequest
+from dsar.transitions import record_event
+
+bp = Blueprint("intake", __name__)
+
+
+def _intake_limit() -> str:
+    """The rate limit on submissions, from the settings."""
+    return str(current_app.config["RATELIMIT_INTAKE"])
+
+
+def submit(values: dict[str, str]) -> DsarRequest:
+    """Stores a new request and sends the verification mail.
+
+    Args:
+        values: validated fields: email, type and the optional name, customer_number, details.
+
+    Returns:
+        The stored request, awaiting verification.
+    """
+    received = utcnow()
+    dsar_request = DsarRequest(
+        type=RequestType(values["type"]),
+        email=normalise_email(values["email"]),
+        name=values.get("name") or None,
+        customer_number=values.get("customer_number") or None,
+        details=values.get("details") or None,
+        received_at=received,
+        due_at=due_at(received),
+        verification_nonce=secrets.token_urlsafe(16),
+    )
+    db.session.add(dsar_request)
+    record_event(dsar_request, "received", actor="requester", note=str(dsar_request.type))
+    owed = mails.owe(dsar_request, mails.MailKind.VERIFY)
+    db.session.commit()
+    mails.dispatch(owed)
+    return dsar_request
+
+
+@bp.get("/")
+def form() -> str:
+    """The request form."""
+    return render_template("intake/form.html", form=RequestForm())
+
+
+@bp.post("/")
+@limiter.limit(_intake_limit, methods=["POST"])
+def form_submit() -> Response | tuple[str, int]:
+    """Takes the form; on an error shows it again with everything typed kept."""
+    form = RequestForm()
+    if not form.validate_on_submit():
+        return render_template("intake/form.html", form=form), 422
+    submit({key: form[key].data for key in ("email", "type", "name", "customer_number", "details")})
+    return redirect(url_for("intake.submitted"), code=303)
+
+
+@bp.get("/submitted")
+def submitted() -> str:
+    """Tells the person to look for the confirmation mail."""
+    hours = current_app.config["VERIFY_MAX_AGE"] // 3600
+    return render_template("intake/submitted.html", hours=hours)
+
+
+@bp.post("/api/v1/requests")
+@csrf.exempt  # no cookies are involved, so there is no cross-site request to forge
+@limiter.limit(_intake_limit)
+def api_submit() -> tuple[Response, int]:
+    """Takes a request as JSON; answers 202 awaiting verification, known address or not."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return error_response(400, "invalid_json", "The body must be JSON (application/json).")
+    values, errors = validate_api_payload(payload)
+    if errors:
+        return error_response(422, "invalid_request", "Some fields are not valid.", errors)
+    if RequestType(values["type"]) not in PROCESSED_TYPES:
+        return error_response(
+            422,
+            "type_not_supported",
+            f"Requests of type {values['type']!r} cannot be made here yet.",
+            {"type": "Supported: " + ", ".join(sorted(PROCESSED_TYPES))},
+        )
+    dsar_request = submit(values)
+    return jsonify(id=dsar_request.id, status=str(dsar_request.status)), 202

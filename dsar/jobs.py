@@ -1,0 +1,34 @@
+"""The background jobs RQ runs. Their names and arguments are a wire format: ids only.
+
+Each runs in an app context of its own and may run twice; the work it calls checks the
+rows first, so a repeat does no harm.
+"""
+
+from __future__ import annotations
+
+from dsar import answers, mails, processing, sweep as sweeping
+from dsar.jobcontext import in_app_context
+
+
+@in_app_context
+def run_task(task_id: int) -> None:
+    """Runs one connector task."""
+    processing.run_task(task_id)
+
+
+@in_app_context
+def assemble_answer(request_id: str) -> None:
+    """Builds the answer of a request whose tasks have all ended."""
+    answers.assemble(request_id)
+
+
+@in_app_context
+def deliver_mail(mail_id: int) -> None:
+    """Sends one owed mail."""
+    mails.deliver(mail_id)
+
+
+@in_app_context
+def sweep() -> None:
+    """Finds work that was lost (a killed worker, a restarted Redis) and drives it again."""
+    sweeping.sweep()

@@ -1,0 +1,77 @@
+"""The lifecycle of a request: its statuses and the transitions allowed between them.
+
+Pure policy: no Flask, no database. `dsar.transitions` applies it to a stored request.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RequestType(StrEnum):
+    """What the person asks for, by GDPR article."""
+
+    ACCESS = "access"  # Art. 15
+    PORTABILITY = "portability"  # Art. 20
+    RECTIFICATION = "rectification"  # Art. 16
+    ERASURE = "erasure"  # Art. 17
+    RESTRICTION = "restriction"  # Art. 18
+    OBJECTION = "objection"  # Art. 21
+
+
+#: The types this version carries out end to end; the others are refused at intake.
+PROCESSED_TYPES = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
+
+
+class RequestStatus(StrEnum):
+    """Where a request stands."""
+
+    AWAITING_VERIFICATION = "awaiting_verification"
+    VERIFIED = "verified"
+    AWAITING_APPROVAL = "awaiting_approval"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class TaskStatus(StrEnum):
+    """Where one connector's part of a request stands."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+#: Statuses a task ends in; a request assembles its answer once every task is in one.
+TASK_ENDS = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED})
+
+_S = RequestStatus
+TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
+    _S.AWAITING_VERIFICATION: frozenset({_S.VERIFIED, _S.EXPIRED}),
+    _S.VERIFIED: frozenset({_S.AWAITING_APPROVAL, _S.IN_PROGRESS, _S.DENIED}),
+    _S.AWAITING_APPROVAL: frozenset({_S.IN_PROGRESS, _S.DENIED}),
+    _S.IN_PROGRESS: frozenset({_S.COMPLETED, _S.FAILED}),
+    # A failed request is retried by the officer once its cause is mended.
+    _S.FAILED: frozenset({_S.IN_PROGRESS}),
+    _S.COMPLETED: frozenset(),
+    _S.DENIED: frozenset(),
+    _S.EXPIRED: frozenset(),
+}
+
+
+class InvalidTransition(Exception):
+    """A status change the lifecycle does not allow."""
+
+
+def check_transition(current: RequestStatus, target: RequestStatus) -> None:
+    """Raises InvalidTransition unless a request may go from `current` to `target`."""
+    if target not in TRANSITIONS[current]:
+        raise InvalidTransition(f"a request cannot go from {current} to {target}")
+
+
+def is_final(status: RequestStatus) -> bool:
+    """Whether a request in this status is over (nothing more will happen by itself)."""
+    return not TRANSITIONS[status] or status is RequestStatus.FAILED

@@ -1,0 +1,144 @@
+"""The mails dsar owes a requester, each sent once however often a job runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import StrEnum
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import select, update
+
+from dsar import queues, transport
+from dsar.clock import utcnow
+from dsar.extensions import db
+from dsar.lifecycle import RequestStatus
+from dsar.models import DsarRequest, OutgoingMail
+from dsar.tokens import Purpose, sign
+from dsar.transitions import record_event
+
+log = logging.getLogger(__name__)
+
+
+class MailKind(StrEnum):
+    """The mails a request can cause; each kind goes out at most once per request."""
+
+    VERIFY = "verify"
+    ANSWER_READY = "answer_ready"
+
+
+#: How long one delivery attempt holds a mail before another may try.
+SEND_LEASE = timedelta(minutes=2)
+
+SUBJECTS = {
+    MailKind.VERIFY: "Please confirm your privacy request",
+    MailKind.ANSWER_READY: "The answer to your privacy request is ready",
+}
+
+
+def owe(request: DsarRequest, kind: MailKind) -> OutgoingMail:
+    """Records that a mail is owed (once per kind); the caller commits, then dispatches."""
+    existing = db.session.scalar(
+        select(OutgoingMail).where(OutgoingMail.request_id == request.id, OutgoingMail.kind == kind)
+    )
+    if existing is not None:
+        return existing
+    owed = OutgoingMail(request_id=request.id, kind=kind)
+    db.session.add(owed)
+    return owed
+
+
+def dispatch(owed: OutgoingMail, delay: int = 0) -> None:
+    """Enqueues the delivery of a committed mail row."""
+    from dsar import jobs
+
+    queues.enqueue(queues.MAIL, jobs.deliver_mail, owed.id, delay=delay)
+
+
+def deliver(mail_id: int) -> None:
+    """Sends an owed mail unless it went out already; a failure is recorded and retried."""
+    if not _claim(mail_id):
+        return
+    owed = db.session.get(OutgoingMail, mail_id)
+    request = db.session.get(DsarRequest, owed.request_id) if owed else None
+    if owed is None or request is None:
+        return
+    kind = MailKind(owed.kind)
+    if kind is MailKind.VERIFY and request.status != RequestStatus.AWAITING_VERIFICATION:
+        owed.sent_at = utcnow()  # confirmed or expired meanwhile: the link is of no use now
+        db.session.commit()
+        return
+    try:
+        transport.send(compose(request, kind), name=f"{kind}-{request.id}")
+    except Exception as exc:  # any transport failure is recorded and retried, never fatal
+        _record_failure(owed, request, exc)
+        return
+    owed.sent_at = utcnow()
+    owed.last_error = None
+    record_event(request, "mail_sent", actor="system", note=str(kind))
+    db.session.commit()
+    log.info("request_id=%s mail=%s state=sent", request.id, kind)
+
+
+def _claim(mail_id: int) -> bool:
+    """Takes the mail for one delivery attempt; False when it is sent, held or not yet due."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutgoingMail)
+        .where(
+            OutgoingMail.id == mail_id,
+            OutgoingMail.sent_at.is_(None),
+            OutgoingMail.next_attempt_at <= now,
+            OutgoingMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"],
+        )
+        .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + SEND_LEASE)
+    ).rowcount
+    db.session.commit()
+    return bool(claimed)
+
+
+def _record_failure(owed: OutgoingMail, request: DsarRequest, exc: Exception) -> None:
+    """Records a failed attempt and plans the next one, backing off each time."""
+    owed.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    log.warning(
+        "request_id=%s mail=%s state=not-sent attempt=%d error_type=%s",
+        request.id, owed.kind, owed.attempts, type(exc).__name__,
+    )
+    if owed.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        record_event(request, "mail_failed", actor="system", note=f"{owed.kind}: {owed.last_error}")
+        db.session.commit()
+        return
+    delay = current_app.config["MAIL_RETRY_DELAY"] * 2 ** (owed.attempts - 1)
+    owed.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    db.session.commit()
+    dispatch(owed, delay=delay)
+
+
+def compose(request: DsarRequest, kind: MailKind) -> Message:
+    """Builds the mail of that kind for the request, with a fresh signed link."""
+    context = {"request": request, "controller": current_app.config["CONTROLLER_NAME"]}
+    if kind is MailKind.VERIFY:
+        token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
+        context["link"] = external_url("verification.confirm", token=token)
+        context["hours"] = current_app.config["VERIFY_MAX_AGE"] // 3600
+    else:
+        token = sign(Purpose.REPORT, {"r": request.id})
+        context["link"] = external_url("delivery.answer", token=token)
+        context["days"] = current_app.config["REPORT_LINK_MAX_AGE"] // 86400
+    return Message(
+        subject=SUBJECTS[kind],
+        recipients=[request.email],
+        body=render_template(f"mail/{kind}.txt", **context),
+        html=render_template(f"mail/{kind}.html", **context),
+    )
+
+
+def external_url(endpoint: str, **values: str) -> str:
+    """An absolute link under BASE_URL, which holds for mails sent by a worker too.
+
+    Built from the URL map rather than url_for, which needs a request or SERVER_NAME,
+    neither of which a worker has.
+    """
+    path = current_app.url_map.bind("dsar").build(endpoint, values)
+    return current_app.config["BASE_URL"].rstrip("/") + path

@@ -1,0 +1,139 @@
+"""dsar's own tables: requests, their connector tasks, mails, events, officers and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dsar.clock import utcnow
+from dsar.extensions import db
+from dsar.lifecycle import RequestStatus, RequestType, TaskStatus
+
+
+def _new_id() -> str:
+    """A request id nobody can guess or count through."""
+    return uuid.uuid4().hex
+
+
+class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
+    """One data subject request, from receipt to answer."""
+
+    __tablename__ = "dsar_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_new_id)
+    type: Mapped[RequestType] = mapped_column(String(20))
+    status: Mapped[RequestStatus] = mapped_column(
+        String(30), default=RequestStatus.AWAITING_VERIFICATION, index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), index=True)  # normalised
+    name: Mapped[str | None] = mapped_column(String(200))
+    customer_number: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    verified_at: Mapped[datetime | None]
+    # The one verification link that is valid; cleared when used, so a link works once.
+    verification_nonce: Mapped[str | None] = mapped_column(String(64))
+    # Set by the one task job that saw every task end, so the answer is assembled once.
+    assembly_started_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+    tasks: Mapped[list[ConnectorTask]] = relationship(
+        back_populates="request", order_by="ConnectorTask.connector", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ConnectorTask(db.Model):  # type: ignore[name-defined,misc]
+    """One connector's part of a request: one action in one system."""
+
+    __tablename__ = "connector_tasks"
+    __table_args__ = (UniqueConstraint("request_id", "connector", "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"), index=True)
+    connector: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[TaskStatus] = mapped_column(String(20), default=TaskStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    # What the connector found: records grouped by category, kept until the answer is made.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    request: Mapped[DsarRequest] = relationship(back_populates="tasks")
+
+
+class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
+    """Something that happened to a request: a status change, a mail, a failure."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(120))  # "requester", "system", an officer's e-mail
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[DsarRequest] = relationship(back_populates="events")
+
+
+class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
+    """A mail dsar owes somebody; one row per (request, kind), so it is sent once."""
+
+    __tablename__ = "outgoing_mails"
+    __table_args__ = (
+        UniqueConstraint("request_id", "kind"),
+        Index("ix_outgoing_mails_pending", "sent_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When the next attempt may start. A delivery claims the mail by moving it forward,
+    # so two jobs for one mail (a retry and the sweep) never both send it.
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+class Officer(db.Model):  # type: ignore[name-defined,misc]
+    """A privacy officer who may see and act on requests."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default="officer")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="officer")
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    """An officer's API token; only its SHA-256 is kept, so a database leak reveals none."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    officer: Mapped[Officer] = relationship(back_populates="tokens")

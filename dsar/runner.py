@@ -1,0 +1,94 @@
+"""`dsar run`: the web app, the workers and the scheduler on this machine, stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+from flask import current_app
+
+from dsar import ROOT
+from dsar.embedded_redis import EmbeddedRedis
+
+STOP_GRACE_SECONDS = 15
+
+
+class Stop(Exception):
+    """SIGTERM or SIGINT asked everything to stop."""
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    """Turns a stop signal into an exception the supervisor loop handles."""
+    raise Stop(signum)
+
+
+def run(host: str, port: int, workers: int) -> int:
+    """Starts everything, waits until Ctrl-C or until a part dies, then stops it all.
+
+    Returns:
+        The exit status: 0 after Ctrl-C, 1 when a part stopped by itself.
+    """
+    cfg = current_app.config
+    env = dict(os.environ)
+    redis = None
+    if not cfg["REDIS_URL"]:
+        redis = EmbeddedRedis(Path(current_app.instance_path) / "redis" / "dsar.rdb")
+        env["DSAR_REDIS_URL"] = redis.url
+    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
+    env.setdefault("DSAR_BASE_URL", f"http://{shown_host}:{port}")
+
+    commands = [
+        [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"{host}:{port}",
+         "--workers", "2", "--access-logfile", "-", "app:app"],
+        *[[sys.executable, str(ROOT / "worker.py")] for _ in range(workers)],
+        [sys.executable, str(ROOT / "worker.py"), "--cron"],
+    ]
+    children: list[subprocess.Popen[bytes]] = []
+    signal.signal(signal.SIGTERM, _raise_stop)
+    status = 0
+    try:
+        children = [subprocess.Popen(command, env=env, cwd=ROOT) for command in commands]  # noqa: S603
+        _banner(env["DSAR_BASE_URL"], workers, cfg)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        click.echo("A part of dsar stopped by itself; stopping the rest.", err=True)
+        status = 1
+    except (KeyboardInterrupt, Stop):
+        click.echo("\nStopping dsar ...")
+    finally:
+        _stop(children)
+        if redis is not None:
+            redis.stop()
+    click.echo("dsar stopped.")
+    return status
+
+
+def _banner(base_url: str, workers: int, cfg: dict) -> None:
+    """Tells the person where to go and where the mails land."""
+    click.echo("")
+    click.echo(f"  dsar is running at {base_url}/")
+    click.echo(f"  workers: {workers}, plus one scheduler for periodic jobs")
+    if not cfg["MAIL_SERVER"]:
+        click.echo(f"  mails land in {cfg['OUTBOX_DIR']}/*.eml")
+    click.echo("  Ctrl-C stops everything.")
+    click.echo("")
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """Asks every child to stop, and kills those that do not within the grace period."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
