@@ -26,7 +26,7 @@ class EmbeddedRedis:
         """Saves and stops the server, even while clients are still connected."""
         redis_dir = self._server.redis_dir
         try:
-            self._server.shutdown(save=True, now=True, force=True)
+            self._server.shutdown(save=True)
         except RedisConnectionError:
             pass  # the server closes the connection as it goes down: that is success
         self._server.running = False

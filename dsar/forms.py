@@ -7,6 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from dsar.lifecycle import PROCESSED_TYPES, RequestType
@@ -37,7 +38,7 @@ class RequestForm(FlaskForm):
     )
     type = SelectField(
         "What would you like us to do?",
-        choices=[(t.value, TYPE_LABELS[t]) for t in RequestType if t in PROCESSED_TYPES],
+        choices=[SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType if t in PROCESSED_TYPES],
         validators=[DataRequired("Choose what you would like us to do.")],
     )
     name = StringField("Your name (optional)", validators=[Optional(), Length(max=MAX_NAME)])
@@ -81,7 +82,7 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, str], dict[str, str]]:
     form = RequestForm(formdata=formdata, meta={"csrf": False})
     if isinstance(kind, str) and RequestType(kind) not in PROCESSED_TYPES:
         # Known, valid in law, not yet carried out by this version: say so plainly.
-        form.type.choices = [(kind, kind)]
+        form.type.choices = [SelectChoice(kind)]
     if not form.validate():
         return {}, {name: messages[0] for name, messages in form.errors.items()}
     return {key: form[key].data for key in API_FIELDS}, {}

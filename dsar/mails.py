@@ -120,7 +120,7 @@ def compose(request: DsarRequest, kind: MailKind) -> Message:
     context = {"request": request, "controller": current_app.config["CONTROLLER_NAME"]}
     if kind is MailKind.VERIFY:
         token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
-        context["link"] = external_url("verification.confirm", token=token)
+        context["link"] = external_url("verification.confirm_page", token=token)
         context["hours"] = current_app.config["VERIFY_MAX_AGE"] // 3600
     else:
         token = sign(Purpose.REPORT, {"r": request.id})

@@ -7,6 +7,7 @@ fetcher below refuses every URL outside the static folder, so a record that smug
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -32,7 +33,8 @@ class StaticOnlyFetcher(URLFetcher):
         path = Path(unquote(parts.path)).resolve()
         if not path.is_relative_to(self.root) or not path.is_file():
             raise ValueError("only dsar's own static files may be loaded")
-        return URLFetcherResponse(url, path.read_bytes())
+        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), headers={"Content-Type": mimetype})
 
 
 def render_pdf(template: str, **context: Any) -> bytes:

@@ -1,19 +1,117 @@
-"""Fixtures: real databases, a real Redis and a real SMTP server, cleaned around each test."""
+"""Fixtures: real databases, a real Redis and a real SMTP server, cleaned around each test.
+
+By default the suite runs on SQLite files and an embedded Redis server; .ci/run runs it again
+with DSAR_TEST_DATABASE_URL and DSAR_TEST_REDIS_URL pointing at PostgreSQL and Redis.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import SimpleWorker
 from sqlalchemy import create_engine
 
-from connectors.shop.schema import create_demo_shop, metadata as shop_metadata
+from connectors.shop.schema import create_demo_shop
+from connectors.shop.schema import metadata as shop_metadata
 
-#: Set by .ci/run to run the suite against a real PostgreSQL and Redis server.
+os.environ["DSAR_ENV"] = "testing"
+
 TEST_DATABASE_URL = os.environ.get("DSAR_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("DSAR_TEST_REDIS_URL", "")
+
+
+# --- Redis -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis: the CI server when given, else an embedded redis-server for the session."""
+    if TEST_REDIS_URL:
+        yield TEST_REDIS_URL
+        return
+    from dsar.embedded_redis import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis") / "test.rdb")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Redis]:
+    """The Redis connection, flushed before and after each test."""
+    conn = Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+# --- SMTP --------------------------------------------------------------------------------
+
+
+class Inbox:
+    """Collects what the SMTP server receives."""
+
+    def __init__(self) -> None:
+        """Starts empty."""
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        """aiosmtpd's hook: keeps the message as parsed e-mail."""
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages addressed to one recipient."""
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def clear(self) -> None:
+        """Forgets what was received."""
+        with self._lock:
+            self.messages.clear()
+
+
+def _free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback for the whole session."""
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server: tuple[Inbox, int]) -> Inbox:
+    """The SMTP server's inbox, empty at the start of each test."""
+    smtp_server[0].clear()
+    return smtp_server[0]
+
+
+# --- databases ---------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -28,3 +126,76 @@ def shop_url(tmp_path: Path) -> Iterator[str]:
     engine = create_engine(url)
     shop_metadata.drop_all(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """dsar's database, upgraded once by the real migrations."""
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'dsar.db'}"
+    from flask_migrate import downgrade, upgrade
+
+    from dsar import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s" * 40})
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            downgrade(revision="base")
+        upgrade()
+    return url
+
+
+# --- the app -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(
+    database_url: str,
+    shop_url: str,
+    redis: Redis,
+    redis_url: str,
+    smtp_server: tuple[Inbox, int],
+    tmp_path: Path,
+) -> Iterator[Flask]:
+    """The real app on the test database, Redis and SMTP server; rows removed afterwards."""
+    from dsar import create_app, jobcontext
+    from dsar.extensions import db
+
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SHOP_DATABASE_URL": shop_url,
+            "REDIS_URL": redis_url,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp_server[1],
+            "MAIL_USE_TLS": False,
+            "REPORTS_DIR": str(tmp_path / "reports"),
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+            "SECRET_KEY": "test-secret-" + "x" * 40,
+            "BASE_URL": "http://dsar.test",
+        }
+    )
+    jobcontext.bind(app)
+    yield app
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A client of the real app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(app: Flask, redis: Redis) -> Any:
+    """Runs a real RQ worker over dsar's queues until they are empty."""
+    from dsar import queues
+
+    def run() -> None:
+        worker = SimpleWorker(list(queues.ALL_QUEUES), connection=redis)
+        worker.work(burst=True)
+
+    return run
