@@ -21,6 +21,13 @@ TYPE_LABELS = {
     RequestType.OBJECTION: "Stop using my data for offers (objection)",
 }
 
+
+
+def _strip(value: object) -> object:
+    """Drops the blanks people type or paste around a value."""
+    return value.strip() if isinstance(value, str) else value
+
+
 MAX_EMAIL = 254
 MAX_NAME = 200
 MAX_CUSTOMER_NUMBER = 64
@@ -35,15 +42,20 @@ class RequestForm(FlaskForm):
         validators=[DataRequired("Enter your e-mail address."), Length(max=MAX_EMAIL),
                     Email("Enter an e-mail address such as name@example.nl.")],
         description="We send a link to this address to confirm it is yours.",
+        filters=[_strip],
     )
     type = SelectField(
         "What would you like us to do?",
         choices=[SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType if t in PROCESSED_TYPES],
         validators=[DataRequired("Choose what you would like us to do.")],
     )
-    name = StringField("Your name (optional)", validators=[Optional(), Length(max=MAX_NAME)])
+    name = StringField(
+        "Your name (optional)", validators=[Optional(), Length(max=MAX_NAME)], filters=[_strip]
+    )
     customer_number = StringField(
-        "Customer number (optional)", validators=[Optional(), Length(max=MAX_CUSTOMER_NUMBER)]
+        "Customer number (optional)",
+        validators=[Optional(), Length(max=MAX_CUSTOMER_NUMBER)],
+        filters=[_strip],
     )
     details = TextAreaField(
         "Anything we should know (optional)", validators=[Optional(), Length(max=MAX_DETAILS)]
