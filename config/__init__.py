@@ -31,7 +31,7 @@ class Config:
     REPORT_LINK_MAX_AGE = 7 * 86400
     TASK_MAX_ATTEMPTS = 3
     TASK_RETRY_DELAY = 30  # seconds before a failed connector task runs again
-    SWEEP_STALE_AFTER = 600  # seconds a task may sit queued or running before the sweep re-drives it
+    SWEEP_STALE_AFTER = 300  # seconds queued work may wait before the sweep drives it again
     MAIL_MAX_ATTEMPTS = 5
     MAIL_RETRY_DELAY = 30  # seconds before the first retry of a mail; doubled each time
     RATELIMIT_INTAKE = "10 per hour"

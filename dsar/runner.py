@@ -17,6 +17,8 @@ from dsar import ROOT
 from dsar.embedded_redis import EmbeddedRedis
 
 STOP_GRACE_SECONDS = 15
+#: After Ctrl-C the children got the terminal's SIGINT too; give them this long on their own.
+CTRL_C_GRACE_SECONDS = 5
 
 
 class Stop(Exception):
@@ -50,8 +52,11 @@ def run(host: str, port: int, workers: int) -> int:
         [sys.executable, str(ROOT / "worker.py"), "--cron"],
     ]
     children: list[subprocess.Popen[bytes]] = []
+    # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
     status = 0
+    from_terminal = False
     try:
         children = [subprocess.Popen(command, env=env, cwd=ROOT) for command in commands]  # noqa: S603
         _banner(env["DSAR_BASE_URL"], workers, cfg)
@@ -59,10 +64,11 @@ def run(host: str, port: int, workers: int) -> int:
             time.sleep(0.5)
         click.echo("A part of dsar stopped by itself; stopping the rest.", err=True)
         status = 1
-    except (KeyboardInterrupt, Stop):
+    except Stop as stop:
         click.echo("\nStopping dsar ...")
+        from_terminal = stop.args[0] == signal.SIGINT
     finally:
-        _stop(children)
+        _stop(children, already_signalled=from_terminal)
         if redis is not None:
             redis.stop()
     click.echo("dsar stopped.")
@@ -80,8 +86,16 @@ def _banner(base_url: str, workers: int, cfg: dict) -> None:
     click.echo("")
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    """Asks every child to stop, and kills those that do not within the grace period."""
+def _stop(children: list[subprocess.Popen[bytes]], *, already_signalled: bool) -> None:
+    """Asks every child to stop, and kills those that do not within the grace period.
+
+    A second signal makes an RQ worker abandon its job, so children that had the
+    terminal's SIGINT get time to finish on their own before they are asked again.
+    """
+    if already_signalled:
+        deadline = time.monotonic() + CTRL_C_GRACE_SECONDS
+        while time.monotonic() < deadline and any(c.poll() is None for c in children):
+            time.sleep(0.2)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

@@ -8,7 +8,7 @@ and requests never verified, which expire.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -33,7 +33,7 @@ def sweep() -> None:
     stale_before = utcnow() - timedelta(seconds=current_app.config["SWEEP_STALE_AFTER"])
     redriven = _redrive_tasks(stale_before)
     assembled = _redrive_answers(stale_before)
-    resent = _redrive_mails()
+    resent = _redrive_mails(stale_before)
     expired = _expire_unverified()
     log.info(
         "sweep tasks=%d answers=%d mails=%d expired=%d", redriven, assembled, resent, expired
@@ -51,7 +51,7 @@ def _job_alive(job_id: str | None) -> bool:
     return status in _LIVE_JOB
 
 
-def _redrive_tasks(stale_before: object) -> int:
+def _redrive_tasks(stale_before: datetime) -> int:
     """Re-enqueues tasks whose job is gone; a task out of attempts fails for good."""
     from dsar import jobs
 
@@ -83,7 +83,7 @@ def _redrive_tasks(stale_before: object) -> int:
     return count
 
 
-def _redrive_answers(stale_before: object) -> int:
+def _redrive_answers(stale_before: datetime) -> int:
     """Claims or re-enqueues the answer of requests whose tasks have all ended."""
     from dsar import jobs
 
@@ -103,13 +103,12 @@ def _redrive_answers(stale_before: object) -> int:
     return count
 
 
-def _redrive_mails() -> int:
+def _redrive_mails(stale_before: datetime) -> int:
     """Dispatches owed mails whose delivery should have happened a while ago."""
-    overdue = utcnow() - timedelta(minutes=1)
     owed = db.session.scalars(
         select(OutgoingMail).where(
             OutgoingMail.sent_at.is_(None),
-            OutgoingMail.next_attempt_at < overdue,
+            OutgoingMail.next_attempt_at < stale_before,
             OutgoingMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"],
         )
     ).all()
