@@ -19,10 +19,14 @@ _BLANK_VARIANTS = ("", " ", "  ", "\t")
 def email_variants(email: str) -> list[str]:
     """Returns the stored forms a normalised address may take, blanks around it included."""
     address = email.strip().lower()
-    return sorted({f"{lead}{address}{trail}" for lead in _BLANK_VARIANTS for trail in _BLANK_VARIANTS})
+    return sorted(
+        {f"{lead}{address}{trail}" for lead in _BLANK_VARIANTS for trail in _BLANK_VARIANTS}
+    )
 
 
-def email_matches(column: ColumnClause[Any] | ColumnElement[Any], email: str) -> ColumnElement[bool]:
+def email_matches(
+    column: ColumnClause[Any] | ColumnElement[Any], email: str
+) -> ColumnElement[bool]:
     """A condition that matches the address in that column case-insensitively, using the index."""
     return func.lower(column).in_(email_variants(email))
 

@@ -1,0 +1,18 @@
+"""Who the subject is in the shop: the accounts registered under the subject's address."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from connectors.shop.database import email_matches
+from connectors.shop.schema import customers
+
+
+def customer_ids_of(email: str) -> Select[tuple[int]]:
+    """A subquery of the ids of every account under that address, closed ones included."""
+    return select(customers.c.id).where(email_matches(customers.c.email, email))
+
+
+def customer_numbers_of(email: str) -> Select[tuple[str]]:
+    """A subquery of the customer numbers of every account under that address."""
+    return select(customers.c.customer_number).where(email_matches(customers.c.email, email))

@@ -1,0 +1,160 @@
+"""The subject's contact-form messages and customer-service notes (policy, sections 6 and 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, or_, select
+
+from connectors.shop.database import email_matches, shop_database_url, shop_engine
+from connectors.shop.records import row_data
+from connectors.shop.redaction import (
+    REDACTED_FLAG,
+    Customer,
+    Redactor,
+    customer_numbers_in,
+    email_addresses_in,
+)
+from connectors.shop.schema import contact_messages, customers, support_notes
+from connectors.shop.subjects import customer_ids_of, customer_numbers_of
+from dsar.connector import Category, Connector, Record, Subject
+
+MESSAGE_FIELDS = (
+    "customer_number",
+    "email",
+    "name",
+    "phone",
+    "address",
+    "subject",
+    "body",
+    "received_at",
+    "resolved_at",
+)
+NOTE_FIELDS = ("customer_number", "email", "channel", "agent", "body", "created_at")
+
+#: The fields written in free text, where other customers may be named.
+FREE_TEXT = ("subject", "body")
+
+
+class SupportConnector(Connector):
+    """Contact-form messages and agents' notes about the subject, other customers redacted."""
+
+    name = "support"
+    title = "Cplus customer service"
+    categories: ClassVar[tuple[Category, ...]] = (
+        Category(
+            name="contact_messages",
+            title="Your messages through the contact form",
+            fields=MESSAGE_FIELDS,
+            purpose=(
+                'Processing questions via the contact form; "This way we have the information '
+                "at hand for follow-up questions. It also allows us to train our customer "
+                'service to get even better" (privacy policy, section 6).'
+            ),
+            legal_basis=(
+                "Legitimate interests, Art. 6(1)(f) GDPR, in answering the question you sent "
+                "and follow-up questions; the policy does not state a legal basis for this."
+            ),
+            recipients=(),
+            retention=(
+                '"We keep this information until we are sure that you are satisfied with our '
+                'response, and for up to six months afterwards."'
+            ),
+            source="You, through the contact form. Other customers named in it are redacted.",
+        ),
+        Category(
+            name="support_notes",
+            title="Customer service notes about you",
+            fields=NOTE_FIELDS,
+            purpose=(
+                'Processing questions to customer service: "To help you quickly with questions, '
+                'we use your data and make notes that we keep. Handy if you contact us again." '
+                'and "In this way you help us to analyze and improve our services" (privacy '
+                "policy, section 7)."
+            ),
+            legal_basis=(
+                "Legitimate interests, Art. 6(1)(f) GDPR, in helping you when you contact us "
+                "again; the policy does not state a legal basis for this."
+            ),
+            recipients=(),
+            retention=(
+                "The policy states no retention period for customer service notes; it says "
+                'only that we "make notes that we keep".'
+            ),
+            source=(
+                "Our customer service agents, during your calls and e-mails with us. Other "
+                "customers named in them are redacted."
+            ),
+        ),
+    )
+
+    def export(self, subject: Subject) -> Iterator[Record]:
+        """Yields the subject's contact messages, then the notes, oldest first, redacted."""
+        engine = shop_engine(shop_database_url(self.settings))
+        message_query = (
+            select(contact_messages)
+            .where(
+                contact_messages.c.customer_number.in_(customer_numbers_of(subject.email))
+                | email_matches(contact_messages.c.email, subject.email)
+            )
+            .order_by(contact_messages.c.received_at, contact_messages.c.id)
+        )
+        note_query = (
+            select(support_notes, customers.c.customer_number)
+            .select_from(
+                support_notes.outerjoin(customers, customers.c.id == support_notes.c.customer_id)
+            )
+            .where(
+                support_notes.c.customer_id.in_(customer_ids_of(subject.email))
+                | email_matches(support_notes.c.email, subject.email)
+            )
+            .order_by(support_notes.c.created_at, support_notes.c.id)
+        )
+        with engine.connect() as connection:
+            messages = connection.execute(message_query).mappings().all()
+            notes = connection.execute(note_query).mappings().all()
+            texts = [row[name] for row in [*messages, *notes] for name in FREE_TEXT if name in row]
+            redactor = _redactor(connection, subject.email, texts)
+
+        for row in messages:
+            yield _redacted_record("contact_messages", row, MESSAGE_FIELDS, redactor)
+        for row in notes:
+            yield _redacted_record("support_notes", row, NOTE_FIELDS, redactor)
+
+
+def _redactor(connection: Connection, email: str, texts: Iterable[str | None]) -> Redactor:
+    """Loads, in one query, the subject's accounts and every customer the texts point at."""
+    texts = list(texts)
+    numbers = sorted(customer_numbers_in(texts))
+    addresses = sorted(email_addresses_in(texts))
+    conditions = [email_matches(customers.c.email, address) for address in [email, *addresses]]
+    if numbers:
+        conditions.append(customers.c.customer_number.in_(numbers))
+    query = select(customers.c.customer_number, customers.c.name, customers.c.email).where(
+        or_(*conditions)
+    )
+    found = [
+        Customer(customer_number=row.customer_number, name=row.name, email=row.email)
+        for row in connection.execute(query)
+    ]
+    return Redactor.for_subject(email, found)
+
+
+def _redacted_record(
+    category: str, row: Mapping[Any, Any], fields: tuple[str, ...], redactor: Redactor
+) -> Record:
+    """Builds the record of one row with other customers redacted from its free text."""
+    data = row_data(row, fields)
+    redacted = False
+    for name in FREE_TEXT:
+        if name in data:
+            data[name], changed = redactor.redact(row[name])
+            redacted = redacted or changed
+    # Neither table has a number a customer would know; the row id is stable.
+    return Record(
+        category=category,
+        key=str(row["id"]),
+        data=data,
+        flags=(REDACTED_FLAG,) if redacted else (),
+    )
