@@ -1,0 +1,236 @@
+"""Nothing is lost: failing connectors, lost jobs, a dead worker, a mail server that is down."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from dsar import ROOT, jobs
+from dsar.clock import utcnow
+from dsar.connector import Category, Connector, Record
+from dsar.extensions import db
+from dsar.lifecycle import TaskStatus
+from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
+from dsar.registry import ConnectorRegistry
+from tests.conftest import _free_port
+from tests.helpers import download, link_in
+
+NOTES = Category(
+    name="notes", title="Notes", fields=("text",), purpose="testing", legal_basis="none",
+    recipients=(), retention="none", source="tests",
+)
+
+
+class BrokenConnector(Connector):
+    """A system that is down."""
+
+    name = "broken"
+    title = "Broken system"
+    categories = (NOTES,)
+
+    def export(self, subject):
+        """Fails as a system that cannot be reached does."""
+        raise ConnectionError("shop-archive.internal refused the connection")
+
+
+class HostileConnector(Connector):
+    """A system whose stored text tries to inject markup into the answer."""
+
+    name = "hostile"
+    title = "Hostile system"
+    categories = (NOTES,)
+    payload = ""
+
+    def export(self, subject):
+        """Returns one record with markup that would load a URL if rendered as HTML."""
+        yield Record(category="notes", key="1", data={"text": self.payload})
+
+
+def _use_connectors(app, *classes):
+    """Makes the app run exactly these connectors."""
+    app.extensions["dsar.connectors"] = ConnectorRegistry({c.name: c for c in classes})
+
+
+def _confirm_via_api(client, inbox, run_jobs, email):
+    """Submits and confirms a request through the API; returns its id."""
+    request_id = client.post("/api/v1/requests", json={"email": email, "type": "access"}).json["id"]
+    run_jobs()
+    [mail] = inbox.to(email)
+    token = link_in(mail).rsplit("/", 1)[1]
+    assert client.post("/api/v1/requests/verify", json={"token": token}).status_code == 200
+    return request_id
+
+
+def test_failing_connector_ends_the_request_failed_and_names_it(app, client, inbox, run_jobs):
+    """A connector that keeps failing is retried, then the request says what needs attention."""
+    _use_connectors(app, BrokenConnector)
+    request_id = _confirm_via_api(client, inbox, run_jobs, "anna@example.org")
+    run_jobs()
+    with app.app_context():
+        request = db.session.get(DsarRequest, request_id)
+        assert request.status == "failed"
+        assert "broken" in request.failure_reason
+        [task] = request.tasks
+        assert task.status == TaskStatus.FAILED
+        assert task.attempts == app.config["TASK_MAX_ATTEMPTS"]
+        assert "refused the connection" in task.error
+        assert any(e.kind == "task_failed" for e in request.events)
+    assert len(inbox.to("anna@example.org")) == 1, "no answer mail for a failed request"
+
+
+def test_sweep_recovers_jobs_lost_with_redis(app, client, inbox, run_jobs, redis):
+    """Redis forgetting every job loses nothing: the sweep finds the work in the database."""
+    app.config["SWEEP_STALE_AFTER"] = 0
+    client.post("/api/v1/requests", json={"email": "bram@example.org", "type": "access"})
+    redis.flushdb()  # the verification mail's job is gone
+    run_jobs()
+    assert inbox.to("bram@example.org") == []
+    jobs.sweep()
+    run_jobs()
+    [mail] = inbox.to("bram@example.org")
+    token = link_in(mail).rsplit("/", 1)[1]
+    client.post("/api/v1/requests/verify", json={"token": token})
+    redis.flushdb()  # the connector tasks' jobs are gone
+    jobs.sweep()
+    run_jobs()
+    assert len(inbox.to("bram@example.org")) == 2, "the answer arrives after all"
+
+
+def test_sweep_redrives_a_task_whose_worker_died(app, client, inbox, run_jobs, redis):
+    """A task left running by a killed worker runs again and the request completes."""
+    request_id = _confirm_via_api(client, inbox, run_jobs, "cor@example.org")
+    redis.flushdb()
+    with app.app_context():
+        task = db.session.scalars(select(ConnectorTask).where(
+            ConnectorTask.request_id == request_id)).first()
+        task.status = TaskStatus.RUNNING
+        task.attempts = 1
+        db.session.commit()
+        stale = utcnow() - timedelta(hours=1)
+        db.session.execute(
+            ConnectorTask.__table__.update().where(ConnectorTask.request_id == request_id)
+            .values(updated_at=stale)
+        )
+        db.session.commit()
+    jobs.sweep()
+    run_jobs()
+    with app.app_context():
+        request = db.session.get(DsarRequest, request_id)
+        assert request.status == "completed"
+        assert {t.status for t in request.tasks} == {TaskStatus.SUCCEEDED}
+
+
+def test_mail_server_down_delays_the_mail_but_never_fails_the_request(
+    app, client, inbox, run_jobs
+):
+    """Mail that cannot be sent is retried; the request goes on; the mail goes out once."""
+    mail_state = app.extensions["mail"]  # Flask-Mail reads its settings once, at start-up
+    real_port = mail_state.port
+    mail_state.port = _free_port()  # nothing listens there
+    app.config["MAIL_MAX_ATTEMPTS"] = 2
+    client.post("/api/v1/requests", json={"email": "dirk@example.org", "type": "access"})
+    run_jobs()
+    with app.app_context():
+        owed = db.session.scalar(select(OutgoingMail))
+        assert owed.sent_at is None and owed.attempts == 2
+        assert "Connection" in owed.last_error or "refused" in owed.last_error
+        owed.attempts = 0
+        owed.next_attempt_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+        mail_id = owed.id
+    mail_state.port = real_port
+    app.config["SWEEP_STALE_AFTER"] = 0
+    jobs.sweep()
+    run_jobs()
+    jobs.deliver_mail(mail_id)  # a duplicate job for the same mail
+    run_jobs()
+    assert len(inbox.to("dirk@example.org")) == 1
+
+
+def test_requests_never_verified_expire(app, client, run_jobs):
+    """A request nobody confirms leaves the queue once its link has run out."""
+    request_id = client.post(
+        "/api/v1/requests", json={"email": "eva@example.org", "type": "access"}
+    ).json["id"]
+    app.config["VERIFY_MAX_AGE"] = -1
+    jobs.sweep()
+    with app.app_context():
+        assert db.session.get(DsarRequest, request_id).status == "expired"
+
+
+class _CountingHandler(BaseHTTPRequestHandler):
+    """Counts every request made to it."""
+
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        """Records the path and answers with an image-like body."""
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"x")
+
+    def log_message(self, *args):
+        """Stays quiet."""
+
+
+@pytest.fixture
+def listener():
+    """An HTTP server on loopback that records whether anything contacts it."""
+    _CountingHandler.hits = []
+    server = HTTPServer(("127.0.0.1", _free_port()), _CountingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_markup_from_a_connector_is_shown_as_text_and_fetches_nothing(
+    app, client, inbox, run_jobs, listener
+):
+    """A stored value with HTML is escaped in the PDF, and no URL in it is ever loaded."""
+    port = listener.server_address[1]
+    HostileConnector.payload = (
+        f'<img src="http://127.0.0.1:{port}/leak.png"><link rel="stylesheet" '
+        f'href="http://127.0.0.1:{port}/leak.css"><b>bold</b> &amp; file:///etc/passwd'
+    )
+    _use_connectors(app, HostileConnector)
+    _confirm_via_api(client, inbox, run_jobs, "fenna@example.org")
+    run_jobs()
+    [_, answer] = inbox.to("fenna@example.org")
+    pdf = download(client, link_in(answer) + "/report.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "<b>bold</b>" in text
+    assert f"http://127.0.0.1:{port}/leak.png" in text.replace("\n", "")
+    assert listener.RequestHandlerClass.hits == []
+
+
+def test_worker_script_runs_the_queued_jobs(app, client, inbox, database_url, redis_url, tmp_path):
+    """worker.py, as production starts it, processes the jobs waiting in Redis."""
+    client.post("/api/v1/requests", json={"email": "gijs@example.org", "type": "access"})
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DSAR_ENV": "testing",
+        "DSAR_DATABASE_URL": database_url,
+        "DSAR_REDIS_URL": redis_url,
+        "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
+        "DSAR_MAIL_SERVER": "127.0.0.1",
+        "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
+        "DSAR_BASE_URL": "http://dsar.test",
+    }
+    subprocess.run([sys.executable, str(ROOT / "worker.py"), "--burst"], env=env, check=True,
+                   timeout=120, capture_output=True)
+    [mail] = inbox.to("gijs@example.org")
+    assert link_in(mail).startswith("/verify/")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutgoingMail)) == 1
