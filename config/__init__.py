@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: A value that marks a secret nobody has set; production refuses to start with it.
-UNSET_SECRET = "change-me"
+UNSET_SECRET = "change-me"  # noqa: S105 - a marker that is refused, not a secret
 
 
 class Config:

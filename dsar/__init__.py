@@ -93,7 +93,7 @@ def _secret_key(key: str, env: str, instance: Path) -> str:
             raise RuntimeError(f"DSAR_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return key
     if env == "production":
-        raise RuntimeError("set DSAR_SECRET_KEY to a long random value before running in production")
+        raise RuntimeError("set DSAR_SECRET_KEY to a long random value to run in production")
     # Outside production a key is made once and kept, so links survive a restart.
     key_file = instance / "secret_key"
     if not key_file.exists():

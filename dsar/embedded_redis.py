@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 class EmbeddedRedis:
-    """A redis-server on a Unix socket, keeping its data in one file so queues survive restarts."""
+    """A redis-server on a Unix socket; its data file lets queues survive a restart."""
 
     def __init__(self, dbfile: Path) -> None:
         """Starts the server; its data lives in `dbfile`."""
@@ -25,10 +26,9 @@ class EmbeddedRedis:
     def stop(self) -> None:
         """Saves and stops the server, even while clients are still connected."""
         redis_dir = self._server.redis_dir
-        try:
+        # The server closes the connection as it goes down: that error is the success.
+        with contextlib.suppress(RedisConnectionError):
             self._server.shutdown(save=True)
-        except RedisConnectionError:
-            pass  # the server closes the connection as it goes down: that is success
         self._server.running = False
         if redis_dir:
             shutil.rmtree(redis_dir, ignore_errors=True)

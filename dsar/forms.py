@@ -46,7 +46,9 @@ class RequestForm(FlaskForm):
     )
     type = SelectField(
         "What would you like us to do?",
-        choices=[SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType if t in PROCESSED_TYPES],
+        choices=[
+            SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType if t in PROCESSED_TYPES
+        ],
         validators=[DataRequired("Choose what you would like us to do.")],
     )
     name = StringField(
@@ -66,7 +68,7 @@ class ConfirmForm(FlaskForm):
     """The confirm button behind a verification link; its CSRF token is the only field."""
 
 
-API_FIELDS = ("email", "type", "name", "customer_number", "details")
+REQUEST_FIELDS = ("email", "type", "name", "customer_number", "details")
 
 
 def validate_api_payload(payload: Any) -> tuple[dict[str, str], dict[str, str]]:
@@ -79,9 +81,9 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, str], dict[str, str]]:
         return {}, {"_body": "The body must be a JSON object."}
     errors: dict[str, str] = {}
     for key in payload:
-        if key not in API_FIELDS:
+        if key not in REQUEST_FIELDS:
             errors[key] = "Unknown field."
-    for key in API_FIELDS:
+    for key in REQUEST_FIELDS:
         value = payload.get(key)
         if value is not None and not isinstance(value, str):
             errors[key] = "Must be a string."
@@ -97,4 +99,4 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, str], dict[str, str]]:
         form.type.choices = [SelectChoice(kind)]
     if not form.validate():
         return {}, {name: messages[0] for name, messages in form.errors.items()}
-    return {key: form[key].data for key in API_FIELDS}, {}
+    return {key: form[key].data for key in REQUEST_FIELDS}, {}

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from dsar import mails
 from dsar.addresses import normalise_email
@@ -25,7 +26,7 @@ from dsar.clock import utcnow
 from dsar.deadlines import due_at
 from dsar.errors import error_response
 from dsar.extensions import csrf, db, limiter
-from dsar.forms import RequestForm, validate_api_payload
+from dsar.forms import REQUEST_FIELDS, RequestForm, validate_api_payload
 from dsar.lifecycle import PROCESSED_TYPES, RequestType
 from dsar.models import DsarRequest
 from dsar.transitions import record_event
@@ -74,12 +75,12 @@ def form() -> str:
 
 @bp.post("/")
 @limiter.limit(_intake_limit, methods=["POST"])
-def form_submit() -> Response | tuple[str, int]:
+def form_submit() -> ResponseReturnValue:
     """Takes the form; on an error shows it again with everything typed kept."""
     form = RequestForm()
     if not form.validate_on_submit():
         return render_template("intake/form.html", form=form), 422
-    submit({key: form[key].data for key in ("email", "type", "name", "customer_number", "details")})
+    submit({key: form[key].data for key in REQUEST_FIELDS})
     return redirect(url_for("intake.submitted"), code=303)
 
 

@@ -6,7 +6,8 @@ rows first, so a repeat does no harm.
 
 from __future__ import annotations
 
-from dsar import answers, mails, processing, sweep as sweeping
+from dsar import answers, mails, processing
+from dsar import sweep as sweeping
 from dsar.jobcontext import in_app_context
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from dsar import queues, transport
 from dsar.clock import utcnow
-from dsar.extensions import db
+from dsar.extensions import db, rows_changed
 from dsar.lifecycle import RequestStatus
 from dsar.models import DsarRequest, OutgoingMail
 from dsar.tokens import Purpose, sign
@@ -84,7 +84,7 @@ def deliver(mail_id: int) -> None:
 def _claim(mail_id: int) -> bool:
     """Takes the mail for one delivery attempt; False when it is sent, held or not yet due."""
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(OutgoingMail)
         .where(
             OutgoingMail.id == mail_id,
@@ -93,7 +93,7 @@ def _claim(mail_id: int) -> bool:
             OutgoingMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"],
         )
         .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + SEND_LEASE)
-    ).rowcount
+    )
     db.session.commit()
     return bool(claimed)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from dsar import queues
 from dsar.clock import utcnow
 from dsar.connector import Subject
-from dsar.extensions import db
+from dsar.extensions import db, rows_changed
 from dsar.lifecycle import TASK_ENDS, RequestStatus, RequestType, TaskStatus
 from dsar.models import ConnectorTask, DsarRequest
 from dsar.registry import ConnectorRegistry
@@ -128,7 +128,8 @@ def _record_failure(task_id: int, exc: Exception) -> None:
     else:
         task.status = TaskStatus.FAILED
         task.finished_at = utcnow()
-        record_event(task.request, "task_failed", actor="system", note=f"{task.connector}: {task.error}")
+        note = f"{task.connector}: {task.error}"
+        record_event(task.request, "task_failed", actor="system", note=note)
     db.session.commit()
 
 
@@ -143,11 +144,11 @@ def claim_assembly(request_id: str) -> None:
     )
     if open_tasks:
         return
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(DsarRequest)
         .where(DsarRequest.id == request_id, DsarRequest.assembly_started_at.is_(None))
         .values(assembly_started_at=utcnow())
-    ).rowcount
+    )
     db.session.commit()
     if claimed:
         queues.enqueue(queues.ANSWERS, jobs.assemble_answer, request_id)

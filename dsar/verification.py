@@ -14,7 +14,7 @@ from sqlalchemy import update
 from dsar import processing
 from dsar.clock import utcnow
 from dsar.errors import error_response
-from dsar.extensions import csrf, db
+from dsar.extensions import csrf, db, rows_changed
 from dsar.forms import ConfirmForm
 from dsar.lifecycle import RequestStatus
 from dsar.models import DsarRequest
@@ -77,14 +77,14 @@ def confirm(token: str) -> DsarRequest:
     """Confirms the request behind a link once, then starts its processing."""
     dsar_request = check(token)
     # Only one of two simultaneous confirmations may win: the nonce is spent atomically.
-    spent = db.session.execute(
+    spent = rows_changed(
         update(DsarRequest)
         .where(
             DsarRequest.id == dsar_request.id,
             DsarRequest.verification_nonce == dsar_request.verification_nonce,
         )
         .values(verification_nonce=None, verified_at=utcnow())
-    ).rowcount
+    )
     if not spent:
         db.session.rollback()
         raise VerificationError(LinkProblem.USED)

@@ -135,12 +135,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     from flask_migrate import downgrade, upgrade
 
     from dsar import create_app
+    from dsar.extensions import db
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s" * 40})
     with app.app_context():
         if TEST_DATABASE_URL:
             downgrade(revision="base")
         upgrade()
+        db.engine.dispose()
     return url
 
 

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-24 22:27:25.284554
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -17,7 +16,7 @@ depends_on = None
 
 
 def upgrade():
-    
+
     op.create_table('dsar_requests',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('type', sa.String(length=20), nullable=False),
@@ -117,7 +116,7 @@ def upgrade():
 
 
 def downgrade():
-    
+
     with op.batch_alter_table('request_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_request_events_request_id'))
 
