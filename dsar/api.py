@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, send_from_di
 
 from dsar.clock import iso
 from dsar.extensions import db
-from dsar.models import DsarRequest
+from dsar.models import DsarRequest, is_request_id
 from dsar.officers import token_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -16,7 +16,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @token_required
 def get_request(request_id: str) -> Response:
     """A request's type, status, dates and tasks."""
-    dsar_request = db.session.get(DsarRequest, request_id)
+    dsar_request = db.session.get(DsarRequest, request_id) if is_request_id(request_id) else None
     if dsar_request is None:
         abort(404, description="No request with that id.")
     return jsonify(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from dsar.lifecycle import PROCESSED_TYPES, RequestType
 
@@ -28,6 +29,17 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+# Control characters other than tab and line breaks are never part of what a person means,
+# and PostgreSQL refuses NUL outright; they are an input error, not a server error.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(_form: object, field: Field) -> None:
+    """Refuses a value with invisible control characters in it."""
+    if isinstance(field.data, str) and _CONTROL.search(field.data):
+        raise ValidationError("Remove the invisible control characters from this field.")
+
+
 MAX_EMAIL = 254
 MAX_NAME = 200
 MAX_CUSTOMER_NUMBER = 64
@@ -40,6 +52,7 @@ class RequestForm(FlaskForm):
     email = StringField(
         "Your e-mail address",
         validators=[DataRequired("Enter your e-mail address."), Length(max=MAX_EMAIL),
+                    no_control_characters,
                     Email("Enter an e-mail address such as name@example.nl.")],
         description="We send a link to this address to confirm it is yours.",
         filters=[_strip],
@@ -52,15 +65,18 @@ class RequestForm(FlaskForm):
         validators=[DataRequired("Choose what you would like us to do.")],
     )
     name = StringField(
-        "Your name (optional)", validators=[Optional(), Length(max=MAX_NAME)], filters=[_strip]
+        "Your name (optional)",
+        validators=[Optional(), Length(max=MAX_NAME), no_control_characters],
+        filters=[_strip],
     )
     customer_number = StringField(
         "Customer number (optional)",
-        validators=[Optional(), Length(max=MAX_CUSTOMER_NUMBER)],
+        validators=[Optional(), Length(max=MAX_CUSTOMER_NUMBER), no_control_characters],
         filters=[_strip],
     )
     details = TextAreaField(
-        "Anything we should know (optional)", validators=[Optional(), Length(max=MAX_DETAILS)]
+        "Anything we should know (optional)",
+        validators=[Optional(), Length(max=MAX_DETAILS), no_control_characters],
     )
 
 

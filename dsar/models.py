@@ -19,6 +19,11 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+def is_request_id(value: str) -> bool:
+    """Whether a string has the form of a request id (32 lower-case hex digits)."""
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
 class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     """One data subject request, from receipt to answer."""
 

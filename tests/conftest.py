@@ -201,3 +201,29 @@ def run_jobs(app: Flask, redis: Redis) -> Any:
         worker.work(burst=True)
 
     return run
+
+
+@pytest.fixture
+def seeded_shop(shop_url: str) -> Iterator[Any]:
+    """A demo shop with the showcase customer and a few dozen others."""
+    from connectors.shop.seed import seed_shop
+
+    engine = create_engine(shop_url)
+    seed_shop(engine, customers=40, seed=7)
+    yield engine
+    engine.dispose()
+
+
+OFFICER = "officer@cplus.example"
+
+
+@pytest.fixture
+def officer_token(app: Flask) -> str:
+    """An API token of a privacy officer."""
+    from dsar.extensions import db
+    from dsar.officers import create_officer, issue_token
+
+    with app.app_context():
+        token = issue_token(create_officer(OFFICER, "correct horse battery"))
+        db.session.commit()
+    return token

@@ -5,34 +5,12 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 from pypdf import PdfReader
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from connectors.shop import schema
-from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME, seed_shop
-from dsar.extensions import db
-from dsar.officers import create_officer, issue_token
+from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
 from tests.helpers import csrf_token, download, link_in
-
-
-@pytest.fixture
-def seeded_shop(shop_url):
-    """A demo shop with the showcase customer and a few dozen others."""
-    engine = create_engine(shop_url)
-    seed_shop(engine, customers=40, seed=7)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def officer_token(app):
-    """An API token of a privacy officer."""
-    with app.app_context():
-        officer = create_officer("officer@cplus.example", "correct horse battery")
-        token = issue_token(officer)
-        db.session.commit()
-    return token
 
 
 def _rows(engine, table):
