@@ -80,7 +80,11 @@ def _resolve_defaults(app: Flask) -> None:
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["SESSION_COOKIE_SECURE"] = cfg["ENV"] == "production"
-    cfg.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # Limits are counted in Redis, so several web processes and machines share one count.
+    redis_url = cfg["REDIS_URL"]
+    if redis_url.startswith("unix://"):
+        redis_url = "redis+" + redis_url
+    cfg.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     if cfg["ENV"] == "testing":
         cfg.setdefault("RATELIMIT_ENABLED", False)
