@@ -7,8 +7,10 @@ subject. It never decides policy: what to keep and for how long is the retention
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
 from typing import Any, ClassVar
 
 #: A value a record may hold: what JSON can carry.
@@ -74,6 +76,78 @@ class ActionNotSupported(Exception):
     """The connector cannot do this action; the request gets a manual task instead."""
 
 
+class Disposition(StrEnum):
+    """What an erasure does to one record, as the retention planner decided."""
+
+    ERASE = "erase"  # the record goes, or keeps no personal data at all
+    MINIMISE = "minimise"  # only the fields a legal duty needs stay, until retain_until
+    RETAIN = "retain"  # kept unchanged until retain_until (it holds only what the duty needs)
+    BLOCKED = "blocked"  # left alone: a contract still needs it (reason says which)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The planner's decision for one record a connector found.
+
+    Attributes:
+        category: the record's category.
+        key: the record's key, as the connector gave it.
+        disposition: what to do with it.
+        keep_fields: for MINIMISE, the fields that stay; every other personal field is cleared.
+        retain_until: for MINIMISE and RETAIN, the day the record is erased after all.
+        legal_basis: why it is kept (Art. 17(3)(b) and the law that imposes the duty).
+        reason: in plain words, for the officer and the outcome letter.
+    """
+
+    category: str
+    key: str
+    disposition: Disposition
+    keep_fields: tuple[str, ...] = ()
+    retain_until: date | None = None
+    legal_basis: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a connector did to one record; `recipients` are those to tell (Art. 19).
+
+    Attributes:
+        category: the record's category.
+        key: the record's key.
+        done: "erased", "minimised", "corrected", "withdrawn", "restricted" or "unchanged".
+        fields: the fields that changed (for a correction: their names).
+        recipients: who received this data and must be told of the change.
+    """
+
+    category: str
+    key: str
+    done: str
+    fields: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    """A correction to one field of one record (Art. 16).
+
+    Attributes:
+        category: the record's category.
+        key: the record's key.
+        field: the field's name in that record.
+        old: the value now held.
+        new: the corrected value.
+        recipients: who received the old value and must be told (Art. 19).
+    """
+
+    category: str
+    key: str
+    field: str
+    old: JSONValue
+    new: JSONValue
+    recipients: tuple[str, ...] = ()
+
+
 class Connector(ABC):
     """A system that holds personal data, reached for one subject at a time.
 
@@ -93,6 +167,43 @@ class Connector(ABC):
     @abstractmethod
     def export(self, subject: Subject) -> Iterable[Record]:
         """Yields every record this system holds about the subject."""
+
+    def erase(self, subject: Subject, decisions: Sequence[Decision]) -> Iterable[Outcome]:
+        """Carries out the planner's decisions, record by record, found by key.
+
+        Must be idempotent: a record already erased or minimised is reported "unchanged".
+        The subject may no longer be findable by address (a retained record whose e-mail
+        was cleared), so records are found by their keys.
+        """
+        raise ActionNotSupported(f"{self.name} cannot erase")
+
+    def rectify(
+        self, subject: Subject, corrections: Mapping[str, str], *, apply: bool
+    ) -> Iterable[Change]:
+        """Lists, or with apply=True makes, the corrections in the subject's current data.
+
+        Only current data changes (an open account, an active contract, an order not yet
+        shipped); closed records under a legal duty keep what they held. A field that
+        already holds the corrected value is no change.
+        """
+        raise ActionNotSupported(f"{self.name} cannot correct data")
+
+    def restrict(self, subject: Subject) -> Iterable[Outcome]:
+        """Marks the subject's data storage-only (Art. 18)."""
+        raise ActionNotSupported(f"{self.name} cannot restrict processing")
+
+    def withdraw_consent(self, subject: Subject) -> Iterable[Outcome]:
+        """Withdraws every marketing consent of the subject (Art. 7(3), Art. 21(3)).
+
+        Only connectors that hold consents implement it; for the others an objection
+        to direct marketing has nothing to do.
+        """
+        raise ActionNotSupported(f"{self.name} holds no consents")
+
+    @classmethod
+    def supports(cls, action: str) -> bool:
+        """Whether this connector implements an action rather than inheriting the refusal."""
+        return getattr(cls, action) is not getattr(Connector, action)
 
     def category(self, name: str) -> Category:
         """Returns the category of that name."""

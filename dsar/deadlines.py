@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import date, datetime
+from typing import TypeVar
+
+Moment = TypeVar("Moment", date, datetime)
 
 
-def add_months(moment: datetime, months: int) -> datetime:
+def add_months(moment: Moment, months: int) -> Moment:
     """Returns the same time `months` calendar months later, clamped to the month's last day.
 
     31 January plus one month is 28 (or 29) February: the deadline never spills into the
