@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.cron:
         scheduler = CronScheduler(connection=connection)
         scheduler.register(jobs.sweep, queue_name=queues.MAINTENANCE, interval=SWEEP_INTERVAL)
+        scheduler.register(jobs.end_retention, queue_name=queues.MAINTENANCE,
+                           interval=app.config["RETENTION_SWEEP_INTERVAL"])
         scheduler.start()
         return
     worker = Worker(list(queues.ALL_QUEUES), connection=connection)

@@ -35,6 +35,14 @@ class Config:
     MAIL_MAX_ATTEMPTS = 5
     MAIL_RETRY_DELAY = 30  # seconds before the first retry of a mail; doubled each time
     RATELIMIT_INTAKE = "10 per hour"
+    ERASURE_REQUIRES_APPROVAL = True
+    RETENTION_SWEEP_INTERVAL = 3600  # seconds between runs of the job that ends retention holds
+    RECIPIENT_NOTIFIER = "mail"
+    # Who receives data (Art. 19) and where they take notices: "Name=address, ...".
+    RECIPIENT_ADDRESSES = (
+        "PostNL=privacy@postnl.example, DHL=privacy@dhl.example, "
+        "the payment provider=privacy@payments.example"
+    )
     CONTROLLER_NAME = "Cplus"
     CONTROLLER_CONTACT = "privacy@cplus.example"
 

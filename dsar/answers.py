@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from flask import current_app
 
-from dsar import mails
+from dsar import mails, outcomes, plans
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.lifecycle import RequestStatus, TaskStatus
+from dsar.lifecycle import RequestStatus, RequestType, TaskStatus
 from dsar.models import DsarRequest
 from dsar.pdf import render_pdf
 from dsar.processing import registry
@@ -22,9 +23,11 @@ log = logging.getLogger(__name__)
 
 
 def assemble(request_id: str) -> None:
-    """Builds and stores the answer, completes the request and owes the person a mail.
+    """The fan-in: once every task has ended, the next step of the request.
 
-    Runs again harmlessly: a request that is no longer in progress is left alone.
+    That is the plan (erasure, rectification), or the answer: stored, the request completed
+    and the person owed a mail. Runs again harmlessly: a request that is no longer in
+    progress is left alone.
     """
     request = db.session.get(DsarRequest, request_id)
     if request is None or request.status != RequestStatus.IN_PROGRESS:
@@ -35,8 +38,32 @@ def assemble(request_id: str) -> None:
         transition(request, RequestStatus.FAILED, actor="system", note=request.failure_reason)
         db.session.commit()
         return
+    if plans.needs_plan(request):
+        plans.make_plan(request)
+        return
+    if request.type in {RequestType.ACCESS, RequestType.PORTABILITY}:
+        answer, template = _access_report(request), "report/access.html"
+    else:
+        answer, template = outcomes.conclude(request), "report/outcome.html"
+    write_atomically(
+        answer_path(request.id, "report.json"),
+        json.dumps(answer, indent=2, ensure_ascii=False).encode(),
+    )
+    write_atomically(answer_path(request.id, "report.pdf"), render_pdf(template, report=answer))
+    request.answered_at = utcnow()
+    transition(request, RequestStatus.COMPLETED, actor="system")
+    mails.owe(request, mails.MailKind.ANSWER_READY)
+    # The answer lives in the files now; the raw task results are no longer needed.
+    for task in request.tasks:
+        task.result = None
+    db.session.commit()
+    mails.dispatch_unsent(request)
+    log.info("request_id=%s state=answered", request.id)
 
-    report = build_report(
+
+def _access_report(request: DsarRequest) -> dict[str, Any]:
+    """The access report from the export tasks' results."""
+    return build_report(
         request={
             "id": request.id,
             "type": request.type,
@@ -52,25 +79,9 @@ def assemble(request_id: str) -> None:
         },
         generated_at=utcnow(),
     )
-    write_atomically(
-        answer_path(request.id, "report.json"),
-        json.dumps(report, indent=2, ensure_ascii=False).encode(),
-    )
-    write_atomically(
-        answer_path(request.id, "report.pdf"), render_pdf("report/access.html", report=report)
-    )
-    request.answered_at = utcnow()
-    transition(request, RequestStatus.COMPLETED, actor="system")
-    mail = mails.owe(request, mails.MailKind.ANSWER_READY)
-    # The answer lives in the files now; the raw task results are no longer needed.
-    for task in request.tasks:
-        task.result = None
-    db.session.commit()
-    mails.dispatch(mail)
-    log.info("request_id=%s state=answered", request.id)
 
 
-def _sections(request: DsarRequest) -> list[tuple[str, str, tuple, dict]]:
+def _sections(request: DsarRequest) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
     """Per succeeded task its connector's name, title, categories and result."""
     reg = registry()
     sections = []

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    request,
+    send_from_directory,
+)
+from flask.typing import ResponseReturnValue
 
-from dsar.clock import iso
-from dsar.extensions import db
+from dsar import mails, plans, processing, suppression
+from dsar.clock import iso, utcnow
+from dsar.errors import error_response
+from dsar.extensions import csrf, db
+from dsar.lifecycle import RequestStatus, RequestType, TaskStatus
 from dsar.models import DsarRequest, is_request_id
 from dsar.officers import token_required
+from dsar.transitions import record_event
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Officers' API calls carry a bearer token, never a cookie: there is nothing to forge.
+csrf.exempt(bp)
+
+MAX_SUPPRESSION_CHECK = 1000
 
 
 @bp.get("/requests/<request_id>")
 @token_required
 def get_request(request_id: str) -> Response:
     """A request's type, status, dates and tasks."""
-    dsar_request = db.session.get(DsarRequest, request_id) if is_request_id(request_id) else None
-    if dsar_request is None:
-        abort(404, description="No request with that id.")
+    dsar_request = _request_or_404(request_id)
     return jsonify(
         id=dsar_request.id,
         type=str(dsar_request.type),
@@ -28,8 +44,11 @@ def get_request(request_id: str) -> Response:
         verified_at=iso(dsar_request.verified_at),
         answered_at=iso(dsar_request.answered_at),
         failure_reason=dsar_request.failure_reason,
+        corrections=dsar_request.corrections,
+        restriction_ground=dsar_request.restriction_ground,
         tasks=[
             {
+                "id": task.id,
                 "connector": task.connector,
                 "action": task.action,
                 "status": str(task.status),
@@ -46,3 +65,99 @@ def openapi() -> Response:
     """The OpenAPI description of this API."""
     return send_from_directory(current_app.static_folder or "", "openapi.yaml",
                                mimetype="application/yaml")
+
+
+def _request_or_404(request_id: str) -> DsarRequest:
+    """The request with that id, or a 404."""
+    dsar_request = db.session.get(DsarRequest, request_id) if is_request_id(request_id) else None
+    if dsar_request is None:
+        abort(404, description="No request with that id.")
+    return dsar_request
+
+
+def _officer() -> str:
+    """The acting officer's address, for the timeline."""
+    return str(g.officer.email)
+
+
+@bp.get("/requests/<request_id>/plan")
+@token_required
+def get_plan(request_id: str) -> ResponseReturnValue:
+    """What an erasure or rectification will do, per connector and record."""
+    dsar_request = _request_or_404(request_id)
+    if dsar_request.plan is None:
+        return error_response(409, "no_plan", "This request has no plan (yet).",
+                              {"status": str(dsar_request.status)})
+    return jsonify(id=dsar_request.id, type=str(dsar_request.type),
+                   status=str(dsar_request.status), **dsar_request.plan)
+
+
+@bp.post("/requests/<request_id>/approve")
+@token_required
+def approve(request_id: str) -> ResponseReturnValue:
+    """Carries out the plan of a request that awaits approval."""
+    dsar_request = _request_or_404(request_id)
+    if dsar_request.status != RequestStatus.AWAITING_APPROVAL:
+        return error_response(409, "not_awaiting_approval",
+                              f"The request is {dsar_request.status}; only a request awaiting "
+                              "approval can be approved.", {"status": str(dsar_request.status)})
+    plans.approve(dsar_request, actor=_officer())
+    return jsonify(id=dsar_request.id, status=str(dsar_request.status)), 202
+
+
+@bp.post("/requests/<request_id>/tasks/<int:task_id>/complete")
+@token_required
+def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
+    """Records that the officer did a manual task: {"note": "what was done"}."""
+    dsar_request = _request_or_404(request_id)
+    task = next((t for t in dsar_request.tasks if t.id == task_id), None)
+    if task is None:
+        abort(404, description="No such task on this request.")
+    if task.status != TaskStatus.MANUAL:
+        return error_response(409, "not_manual", "Only a manual task can be completed by hand.",
+                              {"status": str(task.status)})
+    payload = request.get_json(silent=True)
+    note = payload.get("note") if isinstance(payload, dict) else None
+    if not isinstance(note, str) or not note.strip():
+        return error_response(422, "invalid_request", "Say what was done.",
+                              {"note": "Describe what was done in the system, for the record."})
+    processing.complete_manual_task(task, actor=_officer(), note=note.strip()[:2000])
+    return jsonify(id=dsar_request.id, task=task.id, status=str(task.status))
+
+
+@bp.post("/requests/<request_id>/lift-restriction")
+@token_required
+def lift_restriction(request_id: str) -> ResponseReturnValue:
+    """Tells the person first (Art. 18(3)), then records the restriction as lifted."""
+    dsar_request = _request_or_404(request_id)
+    restricted = dsar_request.status == RequestStatus.COMPLETED
+    if dsar_request.type != RequestType.RESTRICTION or not restricted:
+        return error_response(409, "not_restricted",
+                              "Only a carried-out restriction can be lifted.")
+    payload = request.get_json(silent=True)
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        return error_response(422, "invalid_request", "Give the reason the person will read.",
+                              {"reason": "Why the restriction ends."})
+    if dsar_request.restriction_lifted_at is None:
+        owed = mails.owe(dsar_request, mails.MailKind.RESTRICTION_LIFTING)
+        owed.payload = {"reason": reason.strip()[:2000]}
+        dsar_request.restriction_lifted_at = utcnow()
+        record_event(dsar_request, "restriction_lifted", actor=_officer(), note=reason.strip())
+        db.session.commit()
+        mails.dispatch(owed)
+    lifted = iso(dsar_request.restriction_lifted_at)
+    return jsonify(id=dsar_request.id, restriction_lifted_at=lifted)
+
+
+@bp.post("/suppressions/check")
+@token_required
+def check_suppressions() -> ResponseReturnValue:
+    """Which of the addresses must get no offers: {"emails": [...]} (at most 1,000)."""
+    payload = request.get_json(silent=True)
+    emails = payload.get("emails") if isinstance(payload, dict) else None
+    valid = isinstance(emails, list) and all(isinstance(e, str) for e in emails)
+    if not valid or not 0 < len(emails) <= MAX_SUPPRESSION_CHECK:
+        return error_response(422, "invalid_request", "Give a list of e-mail addresses.",
+                              {"emails": f"A list of 1 to {MAX_SUPPRESSION_CHECK} addresses."})
+    return jsonify(suppressed=suppression.suppressed(emails))

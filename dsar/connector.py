@@ -205,6 +205,11 @@ class Connector(ABC):
         """Whether this connector implements an action rather than inheriting the refusal."""
         return getattr(cls, action) is not getattr(Connector, action)
 
+    @classmethod
+    def category_title(cls, name: str) -> str:
+        """What a customer calls a category; its name if the connector does not hold it."""
+        return next((c.title for c in cls.categories if c.name == name), name)
+
     def category(self, name: str) -> Category:
         """Returns the category of that name."""
         for category in self.categories:

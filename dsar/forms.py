@@ -11,6 +11,8 @@ from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from dsar.corrections import validate_corrections
+from dsar.grounds import RESTRICTION_GROUNDS
 from dsar.lifecycle import PROCESSED_TYPES, RequestType
 
 TYPE_LABELS = {
@@ -85,9 +87,11 @@ class ConfirmForm(FlaskForm):
 
 
 REQUEST_FIELDS = ("email", "type", "name", "customer_number", "details")
+#: Fields only some request types take, checked on their own.
+TYPE_FIELDS = {"corrections": RequestType.RECTIFICATION, "ground": RequestType.RESTRICTION}
 
 
-def validate_api_payload(payload: Any) -> tuple[dict[str, str], dict[str, str]]:
+def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """Checks a JSON body against the form's rules.
 
     Returns:
@@ -95,7 +99,8 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, str], dict[str, str]]:
     """
     if not isinstance(payload, dict):
         return {}, {"_body": "The body must be a JSON object."}
-    errors: dict[str, str] = {}
+    type_values, errors = validate_type_fields(payload)
+    payload = {k: v for k, v in payload.items() if k not in TYPE_FIELDS}
     for key in payload:
         if key not in REQUEST_FIELDS:
             errors[key] = "Unknown field."
@@ -110,9 +115,25 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, str], dict[str, str]]:
         return {}, errors
     formdata = MultiDict({k: v for k, v in payload.items() if v is not None})
     form = RequestForm(formdata=formdata, meta={"csrf": False})
-    if isinstance(kind, str) and RequestType(kind) not in PROCESSED_TYPES:
-        # Known, valid in law, not yet carried out by this version: say so plainly.
-        form.type.choices = [SelectChoice(kind)]
     if not form.validate():
         return {}, {name: messages[0] for name, messages in form.errors.items()}
-    return {key: form[key].data for key in REQUEST_FIELDS}, {}
+    return {**{key: form[key].data for key in REQUEST_FIELDS}, **type_values}, {}
+
+
+def validate_type_fields(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Checks corrections (rectification) and ground (restriction) against the type."""
+    kind = payload.get("type")
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, needed_by in TYPE_FIELDS.items():
+        if kind != needed_by and payload.get(name) is not None:
+            errors[name] = f"Only a request of type {needed_by} takes {name}."
+    if kind == RequestType.RECTIFICATION:
+        values["corrections"], found = validate_corrections(payload.get("corrections"))
+        errors.update(found)
+    if kind == RequestType.RESTRICTION:
+        ground = payload.get("ground")
+        if ground not in RESTRICTION_GROUNDS:
+            errors["ground"] = "Say why, one of: " + ", ".join(RESTRICTION_GROUNDS) + "."
+        values["ground"] = ground
+    return values, errors

@@ -7,6 +7,7 @@ who is a customer by asking.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -27,7 +28,7 @@ from dsar.deadlines import due_at
 from dsar.errors import error_response
 from dsar.extensions import csrf, db, limiter
 from dsar.forms import REQUEST_FIELDS, RequestForm, validate_api_payload
-from dsar.lifecycle import PROCESSED_TYPES, RequestType
+from dsar.lifecycle import RequestType
 from dsar.models import DsarRequest
 from dsar.transitions import record_event
 
@@ -39,11 +40,12 @@ def _intake_limit() -> str:
     return str(current_app.config["RATELIMIT_INTAKE"])
 
 
-def submit(values: dict[str, str]) -> DsarRequest:
+def submit(values: dict[str, Any]) -> DsarRequest:
     """Stores a new request and sends the verification mail.
 
     Args:
-        values: validated fields: email, type and the optional name, customer_number, details.
+        values: validated fields: email, type and the optional name, customer_number,
+            details; corrections for a rectification, ground for a restriction.
 
     Returns:
         The stored request, awaiting verification.
@@ -55,6 +57,8 @@ def submit(values: dict[str, str]) -> DsarRequest:
         name=values.get("name") or None,
         customer_number=values.get("customer_number") or None,
         details=values.get("details") or None,
+        corrections=values.get("corrections"),
+        restriction_ground=values.get("ground"),
         received_at=received,
         due_at=due_at(received),
         verification_nonce=secrets.token_urlsafe(16),
@@ -102,12 +106,5 @@ def api_submit() -> tuple[Response, int]:
     values, errors = validate_api_payload(payload)
     if errors:
         return error_response(422, "invalid_request", "Some fields are not valid.", errors)
-    if RequestType(values["type"]) not in PROCESSED_TYPES:
-        return error_response(
-            422,
-            "type_not_supported",
-            f"Requests of type {values['type']!r} cannot be made here yet.",
-            {"type": "Supported: " + ", ".join(sorted(PROCESSED_TYPES))},
-        )
     dsar_request = submit(values)
     return jsonify(id=dsar_request.id, status=str(dsar_request.status)), 202

@@ -33,3 +33,9 @@ def deliver_mail(mail_id: int) -> None:
 def sweep() -> None:
     """Finds work that was lost (a killed worker, a restarted Redis) and drives it again."""
     sweeping.sweep()
+
+
+@in_app_context
+def end_retention() -> None:
+    """Erases the records kept under a legal duty whose duty has ended."""
+    holds.end_due_holds()

@@ -19,8 +19,8 @@ class RequestType(StrEnum):
     OBJECTION = "objection"  # Art. 21
 
 
-#: The types this version carries out end to end; the others are refused at intake.
-PROCESSED_TYPES = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
+#: The types this version carries out end to end.
+PROCESSED_TYPES = frozenset(RequestType)
 
 
 class RequestStatus(StrEnum):
@@ -43,6 +43,7 @@ class TaskStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    MANUAL = "manual"  # the connector cannot do it: an officer must, then completes the task
 
 
 #: Statuses a task ends in; a request assembles its answer once every task is in one.
@@ -53,7 +54,8 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     _S.AWAITING_VERIFICATION: frozenset({_S.VERIFIED, _S.EXPIRED}),
     _S.VERIFIED: frozenset({_S.AWAITING_APPROVAL, _S.IN_PROGRESS, _S.DENIED}),
     _S.AWAITING_APPROVAL: frozenset({_S.IN_PROGRESS, _S.DENIED}),
-    _S.IN_PROGRESS: frozenset({_S.COMPLETED, _S.FAILED}),
+    # Erasure and rectification gather first, then wait for the officer's approval.
+    _S.IN_PROGRESS: frozenset({_S.AWAITING_APPROVAL, _S.COMPLETED, _S.FAILED}),
     # A failed request is retried by the officer once its cause is mended.
     _S.FAILED: frozenset({_S.IN_PROGRESS}),
     _S.COMPLETED: frozenset(),

@@ -26,7 +26,11 @@ class MailKind(StrEnum):
 
     VERIFY = "verify"
     ANSWER_READY = "answer_ready"
+    RESTRICTION_LIFTING = "restriction_lifting"
 
+
+#: Art. 19 notices to recipients are of kind "notice:<recipient>", one per recipient.
+NOTICE_PREFIX = "notice:"
 
 #: How long one delivery attempt holds a mail before another may try.
 SEND_LEASE = timedelta(minutes=2)
@@ -34,19 +38,39 @@ SEND_LEASE = timedelta(minutes=2)
 SUBJECTS = {
     MailKind.VERIFY: "Please confirm your privacy request",
     MailKind.ANSWER_READY: "The answer to your privacy request is ready",
+    MailKind.RESTRICTION_LIFTING: "The restriction of your data will be lifted",
 }
 
 
-def owe(request: DsarRequest, kind: MailKind) -> OutgoingMail:
+def notice_kind(recipient: str) -> str:
+    """The mail kind of the notice to one recipient."""
+    return f"{NOTICE_PREFIX}{recipient}"[:120]
+
+
+def owe(request: DsarRequest, kind: str, to_address: str | None = None) -> OutgoingMail:
     """Records that a mail is owed (once per kind); the caller commits, then dispatches."""
     existing = db.session.scalar(
         select(OutgoingMail).where(OutgoingMail.request_id == request.id, OutgoingMail.kind == kind)
     )
     if existing is not None:
         return existing
-    owed = OutgoingMail(request_id=request.id, kind=kind)
+    owed = OutgoingMail(request_id=request.id, kind=kind, to_address=to_address)
     db.session.add(owed)
     return owed
+
+
+def owed_mails(request: DsarRequest) -> list[OutgoingMail]:
+    """Every mail a request owes or sent, oldest first."""
+    return list(db.session.scalars(
+        select(OutgoingMail).where(OutgoingMail.request_id == request.id).order_by(OutgoingMail.id)
+    ))
+
+
+def dispatch_unsent(request: DsarRequest) -> None:
+    """Enqueues every committed mail of the request that has not gone out yet."""
+    for owed in owed_mails(request):
+        if owed.sent_at is None:
+            dispatch(owed)
 
 
 def dispatch(owed: OutgoingMail, delay: int = 0) -> None:
@@ -64,13 +88,14 @@ def deliver(mail_id: int) -> None:
     request = db.session.get(DsarRequest, owed.request_id) if owed else None
     if owed is None or request is None:
         return
-    kind = MailKind(owed.kind)
-    if kind is MailKind.VERIFY and request.status != RequestStatus.AWAITING_VERIFICATION:
+    kind = owed.kind
+    if kind == MailKind.VERIFY and request.status != RequestStatus.AWAITING_VERIFICATION:
         owed.sent_at = utcnow()  # confirmed or expired meanwhile: the link is of no use now
         db.session.commit()
         return
     try:
-        transport.send(compose(request, kind), name=f"{kind}-{request.id}")
+        name = "notice" if kind.startswith(NOTICE_PREFIX) else kind
+        transport.send(compose(owed, request), name=f"{name}-{request.id}-{owed.id}")
     except Exception as exc:  # any transport failure is recorded and retried, never fatal
         _record_failure(owed, request, exc)
         return
@@ -115,23 +140,40 @@ def _record_failure(owed: OutgoingMail, request: DsarRequest, exc: Exception) ->
     dispatch(owed, delay=delay)
 
 
-def compose(request: DsarRequest, kind: MailKind) -> Message:
-    """Builds the mail of that kind for the request, with a fresh signed link."""
-    context = {"request": request, "controller": current_app.config["CONTROLLER_NAME"]}
-    if kind is MailKind.VERIFY:
+def compose(owed: OutgoingMail, request: DsarRequest) -> Message:
+    """Builds an owed mail, with a fresh signed link where it carries one."""
+    context: dict[str, object] = {
+        "request": request, "controller": current_app.config["CONTROLLER_NAME"]
+    }
+    if owed.kind.startswith(NOTICE_PREFIX):
+        context["notice"] = owed.payload or {}
+        return Message(
+            subject=f"Art. 19 GDPR: personal data you received was {_changed(request)}",
+            recipients=[owed.to_address or ""],
+            body=render_template("mail/recipient_notice.txt", **context),
+        )
+    kind = MailKind(owed.kind)
+    if kind is MailKind.RESTRICTION_LIFTING:
+        context["reason"] = (owed.payload or {}).get("reason", "")
+    elif kind is MailKind.VERIFY:
         token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
         context["link"] = external_url("verification.confirm_page", token=token)
         context["hours"] = current_app.config["VERIFY_MAX_AGE"] // 3600
-    else:
+    elif kind is MailKind.ANSWER_READY:
         token = sign(Purpose.REPORT, {"r": request.id})
         context["link"] = external_url("delivery.answer", token=token)
         context["days"] = current_app.config["REPORT_LINK_MAX_AGE"] // 86400
     return Message(
         subject=SUBJECTS[kind],
-        recipients=[request.email],
+        recipients=[owed.to_address or request.email],
         body=render_template(f"mail/{kind}.txt", **context),
         html=render_template(f"mail/{kind}.html", **context),
     )
+
+
+def _changed(request: DsarRequest) -> str:
+    """What happened to the data, in a notice's subject line."""
+    return "corrected" if request.type == "rectification" else "erased"
 
 
 def external_url(endpoint: str, **values: str) -> str:

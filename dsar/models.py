@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -47,6 +47,15 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     assembly_started_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # Rectification: the corrections asked for, by field.
+    corrections: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # Restriction: the Art. 18(1) ground, and when the officer lifted it.
+    restriction_ground: Mapped[str | None] = mapped_column(String(40))
+    restriction_lifted_at: Mapped[datetime | None]
+    # Erasure and rectification: what will be done, per connector, shown before approval.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(320))
 
     tasks: Mapped[list[ConnectorTask]] = relationship(
         back_populates="request", order_by="ConnectorTask.connector", cascade="all, delete-orphan"
@@ -70,8 +79,12 @@ class ConnectorTask(db.Model):  # type: ignore[name-defined,misc]
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     job_id: Mapped[str | None] = mapped_column(String(64))
-    # What the connector found: records grouped by category, kept until the answer is made.
+    # What the connector found or did, kept until the answer is made.
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # For an action task: that connector's part of the approved plan.
+    plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # For a manual task: what the officer wrote when completing it.
+    note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
 
@@ -106,7 +119,11 @@ class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(120))
+    # Empty for mails to the requester; a recipient's address for an Art. 19 notice.
+    to_address: Mapped[str | None] = mapped_column(String(320))
+    # What a notice tells its recipient, fixed when it is owed.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     # When the next attempt may start. A delivery claims the mail by moving it forward,
@@ -142,3 +159,32 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     last_used_at: Mapped[datetime | None]
 
     officer: Mapped[Officer] = relationship(back_populates="tokens")
+
+
+class RetentionHold(db.Model):  # type: ignore[name-defined,misc]
+    """A record kept under a legal duty after an erasure, to be erased when the duty ends."""
+
+    __tablename__ = "retention_holds"
+    __table_args__ = (UniqueConstraint("connector", "category", "record_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"), index=True)
+    connector: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(200))
+    retain_until: Mapped[date] = mapped_column(index=True)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    erased_at: Mapped[datetime | None]
+
+    request: Mapped[DsarRequest] = relationship()
+
+
+class Suppression(db.Model):  # type: ignore[name-defined,misc]
+    """An address that must get no offers: only a keyed hash of it, never the address."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(String(40))  # erasure, objection, withdrawal

@@ -7,6 +7,8 @@ ids, and every step may run twice without harm, because each first looks at the 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -14,7 +16,7 @@ from sqlalchemy import select, update
 
 from dsar import queues
 from dsar.clock import utcnow
-from dsar.connector import Subject
+from dsar.connector import ActionNotSupported, Connector, Decision, Disposition, Subject
 from dsar.extensions import db, rows_changed
 from dsar.lifecycle import TASK_ENDS, RequestStatus, RequestType, TaskStatus
 from dsar.models import ConnectorTask, DsarRequest
@@ -23,8 +25,22 @@ from dsar.transitions import record_event, transition
 
 log = logging.getLogger(__name__)
 
-#: The connector action each request type needs.
-ACTIONS = {RequestType.ACCESS: "export", RequestType.PORTABILITY: "export"}
+#: The connector action that starts each request type. Erasure and rectification first
+#: find what there is (export, preview), then act on the approved plan (erase, rectify).
+FIRST_ACTION = {
+    RequestType.ACCESS: "export",
+    RequestType.PORTABILITY: "export",
+    RequestType.ERASURE: "export",
+    RequestType.RECTIFICATION: "preview",
+    RequestType.RESTRICTION: "restrict",
+    RequestType.OBJECTION: "withdraw_consent",
+}
+
+#: Actions only some connectors have; the others have nothing to do, not a manual task.
+OPTIONAL_ACTIONS = frozenset({"withdraw_consent"})
+
+#: The connector method behind each task action.
+METHODS = {"preview": "rectify", "rectify": "rectify"}
 
 
 def registry() -> ConnectorRegistry:
@@ -40,11 +56,23 @@ def start(request: DsarRequest, *, actor: str) -> None:
     rows it reads exist.
     """
     transition(request, RequestStatus.IN_PROGRESS, actor=actor)
-    action = ACTIONS[RequestType(request.type)]
+    action = FIRST_ACTION[RequestType(request.type)]
+    reg = registry()
+    names = [
+        name for name in reg.names
+        if action not in OPTIONAL_ACTIONS or reg.get_class(name).supports(action)
+    ]
+    add_tasks(request, action, {name: None for name in names})
+
+
+def add_tasks(
+    request: DsarRequest, action: str, plans: dict[str, list[dict[str, Any]] | None]
+) -> None:
+    """Adds one task per connector for an action, each with its part of the plan."""
     existing = {(t.connector, t.action) for t in request.tasks}
-    for name in registry().names:
+    for name, plan in plans.items():
         if (name, action) not in existing:
-            request.tasks.append(ConnectorTask(connector=name, action=action))
+            request.tasks.append(ConnectorTask(connector=name, action=action, plan=plan))
 
 
 def enqueue_pending(request: DsarRequest) -> None:
@@ -68,13 +96,18 @@ def run_task(task_id: int) -> None:
     task.status = TaskStatus.RUNNING
     task.attempts += 1
     subject = Subject(email=request.email, name=request.name)
-    connector_name, request_id = task.connector, request.id
+    connector_name, request_id, action = task.connector, request.id, task.action
+    work = {"plan": task.plan or [], "corrections": request.corrections or {}}
     db.session.commit()
     # The connector reaches another system: hold no transaction open while it does.
     db.session.close()
 
     try:
-        result = _export(connector_name, subject)
+        connector = registry().create(connector_name, current_app.config)
+        result = perform(connector, action, subject, work)
+    except ActionNotSupported as exc:
+        _hand_to_officer(task_id, str(exc))
+        return
     except Exception as exc:  # a connector may fail in any way; it is recorded, not hidden
         _record_failure(task_id, exc)
     else:
@@ -96,15 +129,75 @@ def _task(task_id: int) -> ConnectorTask:
     return task
 
 
-def _export(connector_name: str, subject: Subject) -> dict[str, Any]:
-    """Asks a connector for the subject's records, grouped by category."""
-    connector = registry().create(connector_name, current_app.config)
-    categories: dict[str, list[dict[str, Any]]] = {c.name: [] for c in connector.categories}
-    for record in connector.export(subject):
-        categories.setdefault(record.category, []).append(
-            {"key": record.key, "data": dict(record.data), "flags": list(record.flags)}
-        )
-    return {"categories": categories}
+def perform(
+    connector: Connector, action: str, subject: Subject, work: dict[str, Any]
+) -> dict[str, Any]:
+    """Does one action with a connector and returns what it found or did, as JSON data.
+
+    Raises:
+        ActionNotSupported: the connector cannot do it; an officer must.
+    """
+    if action == "export":
+        categories: dict[str, list[dict[str, Any]]] = {c.name: [] for c in connector.categories}
+        for record in connector.export(subject):
+            categories.setdefault(record.category, []).append(
+                {"key": record.key, "data": dict(record.data), "flags": list(record.flags)}
+            )
+        return {"categories": categories}
+    if action in {"preview", "rectify"}:
+        changes = connector.rectify(subject, work["corrections"], apply=action == "rectify")
+        return {"changes": [asdict(change) for change in changes]}
+    if action == "erase":
+        decisions = [decision_from_json(item) for item in work["plan"]]
+        return {"outcomes": [asdict(o) for o in connector.erase(subject, decisions)]}
+    if action == "restrict":
+        return {"outcomes": [asdict(o) for o in connector.restrict(subject)]}
+    if action == "withdraw_consent":
+        return {"outcomes": [asdict(o) for o in connector.withdraw_consent(subject)]}
+    raise ValueError(f"unknown task action {action!r}")
+
+
+def decision_to_json(decision: Decision) -> dict[str, Any]:
+    """A planner decision as stored in a plan."""
+    data = asdict(decision)
+    data["disposition"] = str(decision.disposition)
+    data["keep_fields"] = list(decision.keep_fields)
+    data["retain_until"] = decision.retain_until.isoformat() if decision.retain_until else None
+    return data
+
+
+def decision_from_json(data: dict[str, Any]) -> Decision:
+    """A stored plan item as the decision a connector carries out."""
+    until = data.get("retain_until")
+    return Decision(
+        category=data["category"],
+        key=data["key"],
+        disposition=Disposition(data["disposition"]),
+        keep_fields=tuple(data.get("keep_fields") or ()),
+        retain_until=date.fromisoformat(until) if until else None,
+        legal_basis=data.get("legal_basis"),
+        reason=data.get("reason", ""),
+    )
+
+
+def _hand_to_officer(task_id: int, why: str) -> None:
+    """Turns a task the connector cannot do into a manual task for the officer."""
+    task = _task(task_id)
+    task.status = TaskStatus.MANUAL
+    task.error = why
+    record_event(task.request, "manual_task", actor="system", note=f"{task.connector}: {why}")
+    db.session.commit()
+    log.info("request_id=%s connector=%s state=manual", task.request_id, task.connector)
+
+
+def complete_manual_task(task: ConnectorTask, *, actor: str, note: str) -> None:
+    """Records that an officer did a manual task, and goes on with the request."""
+    task.status = TaskStatus.SUCCEEDED
+    task.note = note
+    task.finished_at = utcnow()
+    record_event(task.request, "manual_task_done", actor=actor, note=f"{task.connector}: {note}")
+    db.session.commit()
+    claim_assembly(task.request_id)
 
 
 def _record_failure(task_id: int, exc: Exception) -> None:

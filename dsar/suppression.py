@@ -1,0 +1,52 @@
+"""The suppression list: addresses that must get no offers, kept as keyed hashes only.
+
+After an objection, a withdrawal of consent or an erasure, a later import or sign-up must
+not bring the offers back unless the person opts in anew. dsar keeps an HMAC of the
+normalised address, so the list names nobody, yet the shop can ask about any address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app
+from sqlalchemy import select
+
+from dsar.addresses import normalise_email
+from dsar.extensions import db
+from dsar.models import Suppression
+
+
+def address_hash(email: str) -> str:
+    """The keyed hash of an address; without the key nobody can test addresses against it."""
+    key = hmac.new(
+        current_app.config["SECRET_KEY"].encode(), b"dsar.suppression", hashlib.sha256
+    ).digest()
+    return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def suppress(email: str, reason: str) -> None:
+    """Adds the address to the list, once; the caller commits."""
+    digest = address_hash(email)
+    if db.session.scalar(select(Suppression).where(Suppression.address_hash == digest)) is None:
+        db.session.add(Suppression(address_hash=digest, reason=reason))
+
+
+def suppressed(emails: list[str]) -> list[str]:
+    """Returns those of the addresses that must get no offers."""
+    by_hash = {address_hash(email): email for email in emails}
+    found = db.session.scalars(
+        select(Suppression.address_hash).where(Suppression.address_hash.in_(by_hash))
+    )
+    return [by_hash[digest] for digest in found]
+
+
+def lift(email: str) -> bool:
+    """Removes an address after the person opted in anew; whether it was on the list."""
+    digest = address_hash(email)
+    entry = db.session.scalar(select(Suppression).where(Suppression.address_hash == digest))
+    if entry is None:
+        return False
+    db.session.delete(entry)
+    return True
