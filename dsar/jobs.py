@@ -6,7 +6,7 @@ rows first, so a repeat does no harm.
 
 from __future__ import annotations
 
-from dsar import answers, mails, processing
+from dsar import answers, holds, mails, processing
 from dsar import sweep as sweeping
 from dsar.jobcontext import in_app_context
 

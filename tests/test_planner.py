@@ -56,7 +56,7 @@ def test_order_completed_on_a_leap_day_ends_on_the_last_day_of_february():
 
 
 def test_order_in_progress_is_blocked_with_its_shipments_and_the_account():
-    """An order not yet completed is needed to deliver it: it, its shipments and the account stay."""
+    """An order not yet completed is still needed: it, its shipments and the account stay."""
     plan = _plan(
         _order("O1", None, status="paid"),
         Record("shipments", "9", {"order_number": "O1", "carrier": "PostNL"}),
