@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, SelectField, StringField, TextAreaField
+from wtforms import Field, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -48,6 +48,21 @@ MAX_CUSTOMER_NUMBER = 64
 MAX_DETAILS = 4000
 
 
+class CorrectionsForm(Form):
+    """The new values of a correction; only those filled in are corrected."""
+
+    name = StringField("Name", filters=[_strip])
+    phone = StringField("Phone number", filters=[_strip])
+    street = StringField("Street and house number", filters=[_strip])
+    postal_code = StringField("Postal code", filters=[_strip])
+    city = StringField("City", filters=[_strip])
+    country = StringField("Country (two letters, e.g. NL)", filters=[_strip])
+    billing_street = StringField("Billing street and house number", filters=[_strip])
+    billing_postal_code = StringField("Billing postal code", filters=[_strip])
+    billing_city = StringField("Billing city", filters=[_strip])
+    billing_country = StringField("Billing country (two letters)", filters=[_strip])
+
+
 class RequestForm(FlaskForm):
     """A data subject request as a person or an API client submits it."""
 
@@ -80,6 +95,30 @@ class RequestForm(FlaskForm):
         "Anything we should know (optional)",
         validators=[Optional(), Length(max=MAX_DETAILS), no_control_characters],
     )
+    corrections = FormField(CorrectionsForm, label="For a correction: the right values")
+    ground = SelectField(
+        "For a restriction: why",
+        choices=[SelectChoice("", "Choose a reason")]
+        + [SelectChoice(key, text) for key, text in RESTRICTION_GROUNDS.items()],
+        validators=[Optional()],
+    )
+
+    def type_values(self) -> dict[str, Any] | None:
+        """The corrections or ground the chosen type needs; None after marking errors."""
+        filled = {k: v for k, v in self.corrections.data.items() if v}
+        payload = {"type": self.type.data, "corrections": filled or None,
+                   "ground": self.ground.data or None}
+        values, errors = validate_type_fields(payload)
+        for key, message in errors.items():
+            if key == "corrections":
+                self.corrections_problem = message
+                continue
+            field = self.ground if key == "ground" else self.corrections[key.split(".", 1)[1]]
+            field.errors = [*field.errors, message]
+        return None if errors else values
+
+    #: A problem with the corrections as a whole (none given, or given for another type).
+    corrections_problem: str | None = None
 
 
 class ConfirmForm(FlaskForm):

@@ -82,9 +82,11 @@ def form() -> str:
 def form_submit() -> ResponseReturnValue:
     """Takes the form; on an error shows it again with everything typed kept."""
     form = RequestForm()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    type_values = form.type_values() if valid else None
+    if type_values is None:
         return render_template("intake/form.html", form=form), 422
-    submit({key: form[key].data for key in REQUEST_FIELDS})
+    submit({**{key: form[key].data for key in REQUEST_FIELDS}, **type_values})
     return redirect(url_for("intake.submitted"), code=303)
 
 

@@ -94,8 +94,19 @@ BAD_BODIES = [
                  id="malformed-email"),
     pytest.param({"email": "anna@example.nl"}, 422, "invalid_request", "type", id="missing-type"),
     pytest.param({**GOOD, "type": "teleport"}, 422, "invalid_request", "type", id="unknown-type"),
-    pytest.param({**GOOD, "type": "erasure"}, 422, "type_not_supported", "type",
-                 id="unsupported-type"),
+    pytest.param({**GOOD, "type": "rectification"}, 422, "invalid_request", "corrections",
+                 id="rectification-without-corrections"),
+    pytest.param({**GOOD, "type": "rectification", "corrections": {"shoe_size": "44"}}, 422,
+                 "invalid_request", "corrections.shoe_size", id="unknown-correction"),
+    pytest.param({**GOOD, "type": "rectification", "corrections": {"phone": "call me"}}, 422,
+                 "invalid_request", "corrections.phone", id="malformed-phone"),
+    pytest.param({**GOOD, "type": "rectification",
+                  "corrections": {"country": "NL", "postal_code": "10155"}}, 422,
+                 "invalid_request", "corrections.postal_code", id="malformed-dutch-postal-code"),
+    pytest.param({**GOOD, "corrections": {"city": "Utrecht"}}, 422, "invalid_request",
+                 "corrections", id="corrections-on-access"),
+    pytest.param({**GOOD, "type": "restriction"}, 422, "invalid_request", "ground",
+                 id="restriction-without-ground"),
     pytest.param({**GOOD, "name": "x" * 201}, 422, "invalid_request", "name", id="long-name"),
     pytest.param({**GOOD, "details": "x" * 4001}, 422, "invalid_request", "details",
                  id="long-details"),
@@ -163,14 +174,16 @@ def test_api_refuses_a_body_that_is_not_json(app, client, inbox, run_jobs, data,
     _assert_nothing_happened(app, inbox, run_jobs)
 
 
-def test_unsupported_type_says_which_types_are_supported(app, client, inbox, run_jobs):
-    """An erasure request is refused plainly, listing the types that can be made."""
-    response = client.post("/api/v1/requests", json={**GOOD, "type": "erasure"})
-    assert response.status_code == 422
-    assert "erasure" in response.json["error"]["message"]
-    hint = response.json["error"]["fields"]["type"]
-    assert "access" in hint and "portability" in hint
-    _assert_nothing_happened(app, inbox, run_jobs)
+def test_rectification_stores_the_normalised_corrections(app, client):
+    """Valid corrections are kept as the officer will see them: trimmed, in their usual form."""
+    response = client.post("/api/v1/requests", json={
+        **GOOD, "type": "rectification",
+        "corrections": {"postal_code": " 3511ax ", "country": "nl", "city": " Utrecht"},
+    })
+    assert response.status_code == 202
+    with app.app_context():
+        stored = db.session.get(DsarRequest, response.json["id"])
+        assert stored.corrections == {"postal_code": "3511 AX", "country": "NL", "city": "Utrecht"}
 
 
 # --- the web form ------------------------------------------------------------------------
@@ -185,7 +198,7 @@ def test_form_has_labelled_fields_and_a_csrf_token(client):
         assert f'id="{name}"' in page.text
     assert csrf_token(page.text)
     assert 'value="access"' in page.text
-    assert 'value="erasure"' not in page.text, "the form offers only what is carried out"
+    assert 'value="erasure"' in page.text
 
 
 def test_form_post_without_csrf_token_is_refused(app, client, inbox, run_jobs):
