@@ -83,7 +83,7 @@ def enqueue_pending(request: DsarRequest) -> None:
     for task in pending:
         task.job_id = queues.enqueue(queues.CONNECTORS, jobs.run_task, task.id)
     db.session.commit()
-    if not request.tasks:
+    if not pending:  # nothing to run in this phase: go straight to the fan-in
         claim_assembly(request.id)
 
 

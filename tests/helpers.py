@@ -40,3 +40,17 @@ def download(client: FlaskClient, path: str) -> TestResponse:
     response.get_data()
     response.close()
     return response
+
+
+def confirm_request(client: FlaskClient, inbox: object, run_jobs: object, payload: dict) -> str:
+    """Submits a request, confirms it from its mail through the API, runs the workers."""
+    response = client.post("/api/v1/requests", json=payload)
+    assert response.status_code == 202, response.json
+    run_jobs()  # type: ignore[operator]
+    mails = [m for m in inbox.to(payload["email"].strip())  # type: ignore[attr-defined]
+             if "/verify/" in text_of(m)]
+    token = link_in(mails[-1]).rsplit("/", 1)[1]
+    confirmed = client.post("/api/v1/requests/verify", json={"token": token})
+    assert confirmed.status_code == 200, confirmed.json
+    run_jobs()  # type: ignore[operator]
+    return str(response.json["id"])
