@@ -51,19 +51,21 @@ def make_plan(request: DsarRequest) -> None:
 
 
 def _erasure_plan(request: DsarRequest) -> dict[str, list[dict[str, Any]]]:
-    """The retention planner's decisions, per connector."""
-    rules = load_rules()
-    today = utcnow().date()
-    plan = {}
-    for task in request.tasks:
-        records = [
-            Record(category, item["key"], item["data"])
-            for category, items in (task.result or {}).get("categories", {}).items()
-            for item in items
-        ]
-        plan[task.connector] = [
-            decision_to_json(d) for d in plan_erasure(records, rules, today)
-        ]
+    """The retention planner's decisions, per connector.
+
+    All connectors' records are planned together: an account is blocked by a running
+    contract that another connector holds.
+    """
+    found = [
+        (task.connector, Record(category, item["key"], item["data"]))
+        for task in request.tasks
+        for category, items in (task.result or {}).get("categories", {}).items()
+        for item in items
+    ]
+    decisions = plan_erasure([record for _, record in found], load_rules(), utcnow().date())
+    plan: dict[str, list[dict[str, Any]]] = {task.connector: [] for task in request.tasks}
+    for (connector, _), decision in zip(found, decisions, strict=True):
+        plan[connector].append(decision_to_json(decision))
     return plan
 
 

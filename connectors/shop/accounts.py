@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
 
-from connectors.shop.database import email_matches, shop_database_url, shop_engine
+from connectors.shop.database import email_matches, shop_database_url, shop_engine, shop_now
+from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
 from connectors.shop.records import row_data
+from connectors.shop.rectification import (
+    CORRECTABLE,
+    CarrierCopies,
+    checked,
+    corrections_in,
+    write_corrections,
+)
 from connectors.shop.schema import customers
-from dsar.connector import Category, Connector, Record, Subject
+from dsar.connector import Category, Change, Connector, Decision, Outcome, Record, Subject
 
 ACCOUNT_FIELDS = (
     "customer_number",
@@ -32,6 +41,26 @@ ACCOUNT_FIELDS = (
     "created_at",
     "closed_at",
 )
+
+#: An erased account stays as a tombstone, since orders and subscriptions point at it; every
+#: field but its dates is personal and cleared. The customer number goes too (contact
+#: messages name people by it), replaced by a value that is unique and says nothing.
+ACCOUNT_SHAPE = RecordShape(
+    category="account",
+    table=customers,
+    key="customer_number",
+    fields=ACCOUNT_FIELDS,
+    personal={name: name for name in ACCOUNT_FIELDS if name not in ("created_at", "closed_at")},
+    blanks={
+        "customer_number": lambda row: f"ERASED-{row['id']}",
+        "email": lambda _row: "",
+    },
+)
+
+
+def _closed_now(row: RowMapping) -> Mapping[str, Any]:
+    """Closes an erased account that was still open: nobody can log in to a tombstone."""
+    return {"closed_at": shop_now()} if row["closed_at"] is None else {}
 
 
 class AccountsConnector(Connector):
@@ -75,3 +104,46 @@ class AccountsConnector(Connector):
                 key=row["customer_number"],
                 data=row_data(row, ACCOUNT_FIELDS),
             )
+
+    def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
+        """Turns each erased account into a tombstone without personal data, found by number.
+
+        An erased account's number is gone, so a second run finds nothing under it and
+        reports "unchanged".
+        """
+        wanted = decisions_by_category({"account": ACCOUNT_SHAPE}, decisions)
+        engine = shop_engine(shop_database_url(self.settings))
+        with engine.begin() as connection:
+            return carry_out(connection, ACCOUNT_SHAPE, wanted["account"], tombstone=_closed_now)
+
+    def rectify(
+        self, subject: Subject, corrections: Mapping[str, str], *, apply: bool
+    ) -> list[Change]:
+        """Lists, or with apply=True makes, the corrections in the subject's open accounts.
+
+        A closed account is history and keeps what it held. The carriers that received a
+        corrected name, phone or address in a shipment are the change's recipients.
+        """
+        wanted = checked(corrections)
+        engine = shop_engine(shop_database_url(self.settings))
+        query = (
+            select(customers)
+            .where(email_matches(customers.c.email, subject.email), customers.c.closed_at.is_(None))
+            .order_by(customers.c.created_at, customers.c.id)
+        )
+        # One transaction: what is listed is what is written, even with apply=False.
+        with engine.begin() as connection:
+            rows = connection.execute(query).mappings().all()
+            fields = list(wanted) if rows else []
+            carriers = CarrierCopies.load(connection, subject.email, fields)
+            found = corrections_in(
+                rows,
+                category="account",
+                key="customer_number",
+                columns={name: name for name in CORRECTABLE},
+                corrections=wanted,
+                recipients=carriers.received,
+            )
+            if apply:
+                write_corrections(connection, customers, found)
+        return [correction.change for correction in found]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -54,3 +55,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def shop_now() -> datetime:
+    """Returns the current moment as the shop stores it: UTC without a zone, whole seconds."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)

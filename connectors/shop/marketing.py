@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from connectors.shop.database import email_matches, shop_database_url, shop_engine
+from connectors.shop.database import email_matches, shop_database_url, shop_engine, shop_now
+from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
 from connectors.shop.records import row_data
 from connectors.shop.schema import customers, marketing_consents
 from connectors.shop.subjects import customer_ids_of
-from dsar.connector import Category, Connector, Record, Subject
+from dsar.connector import Category, Change, Connector, Decision, Outcome, Record, Subject
 
 CONSENT_FIELDS = (
     "email",
@@ -20,6 +21,17 @@ CONSENT_FIELDS = (
     "source",
     "ip_address",
     "withdrawn_at",
+)
+
+#: Whose consent it is is personal; when and where it was given, and its withdrawal, are
+#: what a minimised record of consent would have to keep.
+CONSENT_SHAPE = RecordShape(
+    category="marketing_consents",
+    table=marketing_consents,
+    key="id",
+    fields=CONSENT_FIELDS,
+    personal={"email": "email", "customer_number": "customer_id", "ip_address": "ip_address"},
+    blanks={"email": lambda _row: ""},
 )
 
 
@@ -72,3 +84,62 @@ class MarketingConnector(Connector):
                 key=str(row["id"]),
                 data=row_data(row, CONSENT_FIELDS),
             )
+
+    def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
+        """Deletes (or minimises) consents by key, in one transaction."""
+        wanted = decisions_by_category({"marketing_consents": CONSENT_SHAPE}, decisions)
+        engine = shop_engine(shop_database_url(self.settings))
+        with engine.begin() as connection:
+            return carry_out(connection, CONSENT_SHAPE, wanted["marketing_consents"])
+
+    def rectify(
+        self, subject: Subject, corrections: Mapping[str, str], *, apply: bool
+    ) -> list[Change]:
+        """Corrects nothing: a consent holds an address, which no correction changes."""
+        return []
+
+    def restrict(self, subject: Subject) -> list[Outcome]:
+        """Stops marketing to the subject by withdrawing every consent; the records stay.
+
+        The shop has no storage-only flag, but for consents a withdrawal is one: the
+        record is kept, and nothing is sent on its basis any more.
+        """
+        return self._withdraw(subject, done="restricted")
+
+    def withdraw_consent(self, subject: Subject) -> list[Outcome]:
+        """Withdraws every consent under the address, however typed, or on the accounts."""
+        return self._withdraw(subject, done="withdrawn")
+
+    def _withdraw(self, subject: Subject, done: str) -> list[Outcome]:
+        """Sets withdrawn_at on each of the subject's consents that is not withdrawn yet."""
+        engine = shop_engine(shop_database_url(self.settings))
+        query = (
+            select(marketing_consents.c.id, marketing_consents.c.withdrawn_at)
+            .where(
+                email_matches(marketing_consents.c.email, subject.email)
+                | marketing_consents.c.customer_id.in_(customer_ids_of(subject.email))
+            )
+            .order_by(marketing_consents.c.consented_at, marketing_consents.c.id)
+        )
+        with engine.begin() as connection:
+            rows = connection.execute(query).all()
+            open_ids = [row.id for row in rows if row.withdrawn_at is None]
+            if open_ids:
+                # The earlier withdrawal of a consent is its record; it is never overwritten.
+                connection.execute(
+                    update(marketing_consents)
+                    .where(
+                        marketing_consents.c.id.in_(open_ids),
+                        marketing_consents.c.withdrawn_at.is_(None),
+                    )
+                    .values(withdrawn_at=shop_now())
+                )
+        return [
+            Outcome(
+                category="marketing_consents",
+                key=str(row.id),
+                done=done if row.id in open_ids else "unchanged",
+                fields=("withdrawn_at",) if row.id in open_ids else (),
+            )
+            for row in rows
+        ]

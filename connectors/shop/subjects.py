@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from connectors.shop.database import email_matches
-from connectors.shop.schema import customers
+from connectors.shop.schema import customers, orders
 
 
 def customer_ids_of(email: str) -> Select[tuple[int]]:
@@ -16,3 +16,8 @@ def customer_ids_of(email: str) -> Select[tuple[int]]:
 def customer_numbers_of(email: str) -> Select[tuple[str]]:
     """A subquery of the customer numbers of every account under that address."""
     return select(customers.c.customer_number).where(email_matches(customers.c.email, email))
+
+
+def subject_orders(email: str) -> ColumnElement[bool]:
+    """The orders of the subject: placed on one of the accounts, or as a guest by address."""
+    return orders.c.customer_id.in_(customer_ids_of(email)) | email_matches(orders.c.email, email)

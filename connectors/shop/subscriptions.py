@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import ClassVar
 
 from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
 
 from connectors.shop.database import shop_database_url, shop_engine
+from connectors.shop.erasure import (
+    PAYMENT_PROVIDER,
+    RecordShape,
+    carry_out,
+    decisions_by_category,
+)
 from connectors.shop.records import row_data
+from connectors.shop.rectification import checked, corrections_in, write_corrections
 from connectors.shop.schema import customers, subscriptions
 from connectors.shop.subjects import customer_ids_of
-from dsar.connector import Category, Connector, Record, Subject
+from dsar.connector import (
+    Category,
+    Change,
+    Connector,
+    Decision,
+    JSONValue,
+    Outcome,
+    Record,
+    Subject,
+)
 
 SUBSCRIPTION_FIELDS = (
     "customer_number",
@@ -29,6 +46,37 @@ SUBSCRIPTION_FIELDS = (
     "payment_details",
     "ip_address",
 )
+
+
+def _payment_provider(row: RowMapping) -> tuple[str, ...]:
+    """Names the payment provider when the subscription holds payment data it received."""
+    return (PAYMENT_PROVIDER,) if row["payment_method"] or row["payment_details"] else ()
+
+
+#: Everything the subscriber gave is personal. The plan, status and dates are the contract's
+#: own facts. The link to the account stays (the shop's schema requires it); an erased
+#: account is a tombstone without personal data, so the link then leads to no one.
+SUBSCRIPTION_SHAPE = RecordShape(
+    category="subscriptions",
+    table=subscriptions,
+    key="id",
+    fields=SUBSCRIPTION_FIELDS,
+    personal={
+        name: name
+        for name in SUBSCRIPTION_FIELDS
+        if name not in ("customer_number", "plan", "status", "started_at", "terminated_at")
+    },
+    recipients=_payment_provider,
+)
+
+#: Where an active subscription holds each correctable field: it has billing fields only.
+SUBSCRIPTION_CORRECTIONS = {
+    "name": "billing_name",
+    "billing_street": "billing_street",
+    "billing_postal_code": "billing_postal_code",
+    "billing_city": "billing_city",
+    "billing_country": "billing_country",
+}
 
 
 class SubscriptionsConnector(Connector):
@@ -80,3 +128,48 @@ class SubscriptionsConnector(Connector):
                 key=str(row["id"]),
                 data=row_data(row, SUBSCRIPTION_FIELDS),
             )
+
+    def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
+        """Deletes or minimises subscriptions by key, in one transaction."""
+        wanted = decisions_by_category({"subscriptions": SUBSCRIPTION_SHAPE}, decisions)
+        engine = shop_engine(shop_database_url(self.settings))
+        with engine.begin() as connection:
+            return carry_out(connection, SUBSCRIPTION_SHAPE, wanted["subscriptions"])
+
+    def rectify(
+        self, subject: Subject, corrections: Mapping[str, str], *, apply: bool
+    ) -> list[Change]:
+        """Lists, or with apply=True makes, the corrections in active subscriptions.
+
+        A cancelled subscription is a billing record kept under a legal duty and keeps
+        what it held. The payment provider bills the subscriber and hears of each change.
+        """
+        wanted = checked(corrections)
+        engine = shop_engine(shop_database_url(self.settings))
+        query = (
+            select(subscriptions)
+            .where(
+                subscriptions.c.customer_id.in_(customer_ids_of(subject.email)),
+                subscriptions.c.status == "active",
+            )
+            .order_by(subscriptions.c.started_at, subscriptions.c.id)
+        )
+
+        def recipients(_name: str, _old: JSONValue) -> tuple[str, ...]:
+            """The payment provider, which bills the subscription with these details."""
+            return (PAYMENT_PROVIDER,)
+
+        # One transaction: what is listed is what is written, even with apply=False.
+        with engine.begin() as connection:
+            rows = connection.execute(query).mappings().all()
+            found = corrections_in(
+                rows,
+                category="subscriptions",
+                key="id",
+                columns=SUBSCRIPTION_CORRECTIONS,
+                corrections=wanted,
+                recipients=recipients,
+            )
+            if apply:
+                write_corrections(connection, subscriptions, found)
+        return [correction.change for correction in found]

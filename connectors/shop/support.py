@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, or_, select
 
 from connectors.shop.database import email_matches, shop_database_url, shop_engine
+from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
 from connectors.shop.records import row_data
 from connectors.shop.redaction import (
     REDACTED_FLAG,
@@ -18,7 +19,7 @@ from connectors.shop.redaction import (
 )
 from connectors.shop.schema import contact_messages, customers, support_notes
 from connectors.shop.subjects import customer_ids_of, customer_numbers_of
-from dsar.connector import Category, Connector, Record, Subject
+from dsar.connector import Category, Change, Connector, Decision, Outcome, Record, Subject
 
 MESSAGE_FIELDS = (
     "customer_number",
@@ -35,6 +36,26 @@ NOTE_FIELDS = ("customer_number", "email", "channel", "agent", "body", "created_
 
 #: The fields written in free text, where other customers may be named.
 FREE_TEXT = ("subject", "body")
+
+#: Who wrote, and what: all personal. When it came and was resolved identifies no one.
+MESSAGE_SHAPE = RecordShape(
+    category="contact_messages",
+    table=contact_messages,
+    key="id",
+    fields=MESSAGE_FIELDS,
+    personal={name: name for name in MESSAGE_FIELDS if name not in ("received_at", "resolved_at")},
+    blanks={"email": lambda _row: ""},
+)
+
+#: The link to the person and what the agent wrote are personal; the agent, the channel and
+#: the date are the shop's own (the agent's name is the agent's data, not the subject's).
+NOTE_SHAPE = RecordShape(
+    category="support_notes",
+    table=support_notes,
+    key="id",
+    fields=NOTE_FIELDS,
+    personal={"customer_number": "customer_id", "email": "email", "body": "body"},
+)
 
 
 class SupportConnector(Connector):
@@ -121,6 +142,24 @@ class SupportConnector(Connector):
             yield _redacted_record("contact_messages", row, MESSAGE_FIELDS, redactor)
         for row in notes:
             yield _redacted_record("support_notes", row, NOTE_FIELDS, redactor)
+
+    def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
+        """Deletes (or minimises) messages and notes by key, in one transaction."""
+        wanted = decisions_by_category(
+            {"contact_messages": MESSAGE_SHAPE, "support_notes": NOTE_SHAPE}, decisions
+        )
+        engine = shop_engine(shop_database_url(self.settings))
+        with engine.begin() as connection:
+            return [
+                *carry_out(connection, MESSAGE_SHAPE, wanted["contact_messages"]),
+                *carry_out(connection, NOTE_SHAPE, wanted["support_notes"]),
+            ]
+
+    def rectify(
+        self, subject: Subject, corrections: Mapping[str, str], *, apply: bool
+    ) -> list[Change]:
+        """Corrects nothing: messages and notes record what was said then, not current data."""
+        return []
 
 
 def _redactor(connection: Connection, email: str, texts: Iterable[str | None]) -> Redactor:
