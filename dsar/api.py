@@ -156,8 +156,25 @@ def check_suppressions() -> ResponseReturnValue:
     """Which of the addresses must get no offers: {"emails": [...]} (at most 1,000)."""
     payload = request.get_json(silent=True)
     emails = payload.get("emails") if isinstance(payload, dict) else None
-    valid = isinstance(emails, list) and all(isinstance(e, str) for e in emails)
-    if not valid or not 0 < len(emails) <= MAX_SUPPRESSION_CHECK:
+    if not (
+        isinstance(emails, list)
+        and 0 < len(emails) <= MAX_SUPPRESSION_CHECK
+        and all(isinstance(e, str) for e in emails)
+    ):
         return error_response(422, "invalid_request", "Give a list of e-mail addresses.",
                               {"emails": f"A list of 1 to {MAX_SUPPRESSION_CHECK} addresses."})
     return jsonify(suppressed=suppression.suppressed(emails))
+
+
+@bp.post("/suppressions/lift")
+@token_required
+def lift_suppression() -> ResponseReturnValue:
+    """The person opted in anew (in the shop): {"email": ...} may get offers again."""
+    payload = request.get_json(silent=True)
+    email = payload.get("email") if isinstance(payload, dict) else None
+    if not isinstance(email, str) or "@" not in email:
+        return error_response(422, "invalid_request", "Give the address that opted in anew.",
+                              {"email": "An e-mail address."})
+    lifted = suppression.lift(email)
+    db.session.commit()
+    return jsonify(lifted=lifted)

@@ -265,12 +265,24 @@ def test_objection_withdraws_every_consent_and_suppresses_without_approval(
     assert check.json["suppressed"] == [DEMO_EMAIL.upper()]
     letter, _ = _answer(client, inbox, DEMO_EMAIL)
     assert letter["offers_stopped"] is True and letter["consent_withdrawn"]
+    for table in TABLES:
+        if table != "marketing_consents":
+            assert after[table] == before[table], f"an objection leaves {table} alone"
+
+    # Opting in anew in the shop lifts the suppression; nothing else does.
+    lifted = client.post("/api/v1/suppressions/lift", headers=_auth(officer_token),
+                         json={"email": DEMO_EMAIL})
+    assert lifted.json == {"lifted": True}
+    check = client.post("/api/v1/suppressions/check", headers=_auth(officer_token),
+                        json={"emails": [DEMO_EMAIL]})
+    assert check.json["suppressed"] == []
 
 
 def test_restriction_asks_the_officer_where_a_system_cannot_mark_data(
     app, client, inbox, run_jobs, seeded_shop, officer_token
 ):
     """Systems without a storage-only mark become manual tasks; lifting tells the person first."""
+    before = _snapshot(seeded_shop)
     request_id = confirm_request(client, inbox, run_jobs, {
         "email": DEMO_EMAIL, "type": "restriction", "ground": "accuracy_contested"})
     status = client.get(f"/api/v1/requests/{request_id}", headers=_auth(officer_token)).json
@@ -283,8 +295,15 @@ def test_restriction_asks_the_officer_where_a_system_cannot_mark_data(
         assert done.status_code == 200
     run_jobs()
     assert _status(app, request_id) == "completed"
+    after = _snapshot(seeded_shop)
+    for table in TABLES:
+        if table != "marketing_consents":
+            assert after[table] == before[table], f"a restriction keeps {table} as it is"
+    assert all(row["withdrawn_at"] for row_id, row in after["marketing_consents"].items()
+               if row != before["marketing_consents"][row_id]), "marketing stops"
     letter, text = _answer(client, inbox, DEMO_EMAIL)
     assert "contest the accuracy" in letter["restriction"]["ground"]
+    assert letter["restriction"]["marked"], "the marketing consents were marked"
     assert "flagged storage-only" in text
 
     lifted = client.post(f"/api/v1/requests/{request_id}/lift-restriction",
