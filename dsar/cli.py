@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from flask_migrate.cli import db as db_group
 
-from dsar import create_app
+from dsar import audit, create_app
 from dsar.extensions import db
+from dsar.models import AuditHead
 from dsar.officers import OfficerError, create_officer, find_officer, issue_token
 
 cli = FlaskGroup(
@@ -74,3 +76,30 @@ def officer_token(email: str) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli.main()
+
+
+audit_group = AppGroup("audit", help="The audit trail.")
+cli.add_command(audit_group)
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Checks the whole chain; exits 1 and names each break if an entry was changed or removed."""
+    breaks = audit.verify()
+    if breaks:
+        for found in breaks:
+            where = f"entry {found.entry_id}" if found.entry_id else "the end of the trail"
+            click.echo(f"BROKEN at {where}: {found.problem}", err=True)
+        sys.exit(1)
+    head = db.session.get(AuditHead, audit.HEAD_ID)
+    click.echo(f"The audit trail is intact: {head.length if head else 0} entries.")
+
+
+@audit_group.command("export")
+@click.option("--request", "request_id", help="Only this request's entries.")
+@click.option("--since", type=click.DateTime(), help="Only entries from this UTC time on.")
+@click.option("--until", type=click.DateTime(), help="Only entries before this UTC time.")
+def audit_export(request_id: str | None, since: datetime | None, until: datetime | None) -> None:
+    """Writes entries as CSV to standard output, per request or period."""
+    click.echo(audit.to_csv(audit.entries(request_id=request_id, since=since, until=until)),
+               nl=False)

@@ -56,6 +56,16 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     approved_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(320))
+    # Art. 12(3): one extension, with reasons, before the first month ends.
+    extended_at: Mapped[datetime | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    denial_reason: Mapped[str | None] = mapped_column(Text)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    # Art. 15(4): passages of an access answer the officer withheld, each with a reason.
+    redactions: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    released_by: Mapped[str | None] = mapped_column(String(320))
+
+    assigned_to: Mapped[Officer | None] = relationship()
 
     tasks: Mapped[list[ConnectorTask]] = relationship(
         back_populates="request", order_by="ConnectorTask.connector", cascade="all, delete-orphan"
@@ -92,20 +102,37 @@ class ConnectorTask(db.Model):  # type: ignore[name-defined,misc]
 
 
 class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
-    """Something that happened to a request: a status change, a mail, a failure."""
+    """An entry of the audit trail: a status change, a decision, a mail, a download, a sign-in.
+
+    Append-only, and chained: each entry's hash covers its content and the previous entry's
+    hash, so a changed or deleted entry breaks the chain (`dsar audit verify`).
+    """
 
     __tablename__ = "request_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Empty for events of no request, such as an officer's sign-in.
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("dsar_requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(120))  # "requester", "system", an officer's e-mail
     from_status: Mapped[str | None] = mapped_column(String(30))
     to_status: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    request: Mapped[DsarRequest] = relationship(back_populates="events")
+    request: Mapped[DsarRequest | None] = relationship(back_populates="events")
+
+
+class AuditHead(db.Model):  # type: ignore[name-defined,misc]
+    """The newest hash of the audit trail, in one row that every append locks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(default=0)
 
 
 class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
@@ -143,6 +170,11 @@ class Officer(db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(20), default="officer")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Sign-in protection: failures in a row, and until when the account is locked.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # Base32 TOTP secret once a second factor is set up.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="officer")
 

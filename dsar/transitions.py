@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from dsar import audit
+from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.lifecycle import RequestStatus, check_transition
 from dsar.models import DsarRequest, RequestEvent
@@ -35,15 +37,17 @@ def record_event(
     from_status: str | None = None,
     to_status: str | None = None,
 ) -> None:
-    """Adds an event to the request's timeline; the caller commits."""
-    db.session.add(
+    """Adds an event to the request's timeline and the audit trail; the caller commits."""
+    db.session.flush()  # the request row exists before an entry refers to it
+    audit.append(
         RequestEvent(
-            request=request,
+            request_id=request.id,
             kind=kind,
             actor=actor,
             note=note,
             from_status=from_status,
             to_status=to_status,
+            at=utcnow(),
         )
     )
 

@@ -88,6 +88,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite alters a table by copying it; the copy must not trip the foreign keys
+            # that the service's connections switch on.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # end the implicit transaction, so alembic's own commits
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
