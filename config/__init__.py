@@ -36,6 +36,8 @@ class Config:
     MAIL_RETRY_DELAY = 30  # seconds before the first retry of a mail; doubled each time
     RATELIMIT_INTAKE = "10 per hour"
     ERASURE_REQUIRES_APPROVAL = True
+    # Art. 15(4): access answers wait for the officer, who may withhold third parties' data.
+    REVIEW_ACCESS_REPORTS = False
     RETENTION_SWEEP_INTERVAL = 3600  # seconds between runs of the job that ends retention holds
     RECIPIENT_NOTIFIER = "mail"
     # Who receives data (Art. 19) and where they take notices: "Name=address, ...".
@@ -64,6 +66,7 @@ class ProductionConfig(Config):
 
     ENV = "production"
     MAIL_USE_TLS = True
+    REVIEW_ACCESS_REPORTS = True
 
 
 ENVIRONMENTS: Mapping[str, type[Config]] = {

@@ -41,8 +41,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["dsar.connectors"] = ConnectorRegistry.discover()
 
-    from dsar import api, delivery, errors, intake, security, verification
+    from dsar import api, auth, console, delivery, errors, intake, security, verification
 
+    auth.login_manager.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(console.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(delivery.bp)

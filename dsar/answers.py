@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 
-from dsar import mails, outcomes, plans
+from dsar import decisions, mails, outcomes, plans
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.lifecycle import RequestStatus, RequestType, TaskStatus
@@ -42,6 +42,12 @@ def assemble(request_id: str) -> None:
         plans.make_plan(request)
         return
     if request.type in {RequestType.ACCESS, RequestType.PORTABILITY}:
+        if decisions.review_required() and request.released_by is None:
+            # Art. 15(4): the officer reads it first and may withhold third parties' data.
+            transition(request, RequestStatus.AWAITING_APPROVAL, actor="system",
+                       note="held for review")
+            db.session.commit()
+            return
         answer, template = _access_report(request), "report/access.html"
     else:
         answer, template = outcomes.conclude(request), "report/outcome.html"
@@ -87,5 +93,27 @@ def _sections(request: DsarRequest) -> list[tuple[str, str, tuple[Any, ...], dic
     sections = []
     for task in request.tasks:
         cls = reg.get_class(task.connector)
-        sections.append((cls.name, cls.title, cls.categories, task.result or {}))
+        result = redacted(task.connector, task.result or {}, request.redactions or [])
+        sections.append((cls.name, cls.title, cls.categories, result))
     return sections
+
+
+def redacted(
+    connector: str, result: dict[str, Any], redactions: list[dict[str, str]]
+) -> dict[str, Any]:
+    """A task's result with the passages the officer withheld replaced by the reason."""
+    if not redactions:
+        return result
+    result = json.loads(json.dumps(result))  # a deep copy: the stored findings stay as found
+    for cut in redactions:
+        if cut["connector"] != connector:
+            continue
+        for record in result.get("categories", {}).get(cut["category"], []):
+            value = record["data"].get(cut["field"])
+            if record["key"] == cut["key"] and isinstance(value, str):
+                record["data"][cut["field"]] = value.replace(
+                    cut["passage"], f"[withheld: {cut['reason']}]"
+                )
+                if "withheld_by_officer" not in record["flags"]:
+                    record["flags"].append("withheld_by_officer")
+    return result

@@ -55,7 +55,7 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     _S.VERIFIED: frozenset({_S.AWAITING_APPROVAL, _S.IN_PROGRESS, _S.DENIED}),
     _S.AWAITING_APPROVAL: frozenset({_S.IN_PROGRESS, _S.DENIED}),
     # Erasure and rectification gather first, then wait for the officer's approval.
-    _S.IN_PROGRESS: frozenset({_S.AWAITING_APPROVAL, _S.COMPLETED, _S.FAILED}),
+    _S.IN_PROGRESS: frozenset({_S.AWAITING_APPROVAL, _S.COMPLETED, _S.FAILED, _S.DENIED}),
     # A failed request is retried by the officer once its cause is mended.
     _S.FAILED: frozenset({_S.IN_PROGRESS}),
     _S.COMPLETED: frozenset(),

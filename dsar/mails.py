@@ -27,6 +27,8 @@ class MailKind(StrEnum):
     VERIFY = "verify"
     ANSWER_READY = "answer_ready"
     RESTRICTION_LIFTING = "restriction_lifting"
+    DENIED = "denied"
+    EXTENDED = "extended"
 
 
 #: Art. 19 notices to recipients are of kind "notice:<recipient>", one per recipient.
@@ -39,6 +41,8 @@ SUBJECTS = {
     MailKind.VERIFY: "Please confirm your privacy request",
     MailKind.ANSWER_READY: "The answer to your privacy request is ready",
     MailKind.RESTRICTION_LIFTING: "The restriction of your data will be lifted",
+    MailKind.DENIED: "We cannot act on your privacy request",
+    MailKind.EXTENDED: "We need more time for your privacy request",
 }
 
 

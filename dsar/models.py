@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -160,8 +161,8 @@ class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
     sent_at: Mapped[datetime | None]
 
 
-class Officer(db.Model):  # type: ignore[name-defined,misc]
-    """A privacy officer who may see and act on requests."""
+class Officer(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A privacy officer who may see and act on requests; an admin also manages officers."""
 
     __tablename__ = "officers"
 

@@ -96,7 +96,7 @@ def test_allowed_transitions(current, target):
         (S.VERIFIED, S.AWAITING_VERIFICATION),
         (S.AWAITING_APPROVAL, S.COMPLETED),
         (S.IN_PROGRESS, S.VERIFIED),
-        (S.IN_PROGRESS, S.DENIED),
+        (S.IN_PROGRESS, S.EXPIRED),
         (S.COMPLETED, S.IN_PROGRESS),
         (S.COMPLETED, S.FAILED),
         (S.DENIED, S.IN_PROGRESS),

@@ -1,0 +1,215 @@
+"""The privacy officer's console: the queue with its deadlines, a request's page, decisions.
+
+Server-rendered, and every action is a plain form POST with a CSRF token, so the console
+works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import Select, func, or_, select
+
+from dsar import audit, decisions, processing
+from dsar.addresses import normalise_email
+from dsar.auth import officer_required
+from dsar.clock import utcnow
+from dsar.deadlines import days_left
+from dsar.extensions import db
+from dsar.lifecycle import RequestStatus, RequestType, TaskStatus, is_final
+from dsar.models import DsarRequest, Officer, RequestEvent, is_request_id
+from dsar.storage import answer_path
+from dsar.transitions import record_event
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+PAGE_SIZE = 50
+OPEN = [s for s in RequestStatus if not is_final(s)] + [RequestStatus.FAILED]
+
+
+def queue_query(
+    *, status: str = "", kind: str = "", overdue: bool = False, mine: int | None = None,
+    search: str = "",
+) -> Select[tuple[DsarRequest]]:
+    """The requests matching the queue's filters, the most urgent first."""
+    query = select(DsarRequest).order_by(DsarRequest.due_at, DsarRequest.id)
+    if status == "open" or not status:
+        query = query.where(DsarRequest.status.in_(OPEN))
+    elif status != "all":
+        query = query.where(DsarRequest.status == status)
+    if kind:
+        query = query.where(DsarRequest.type == kind)
+    if overdue:
+        query = query.where(DsarRequest.due_at < utcnow())
+    if mine is not None:
+        query = query.where(DsarRequest.assigned_to_id == mine)
+    if search:
+        term = search.strip()
+        if is_request_id(term.lower()):
+            query = query.where(DsarRequest.id == term.lower())
+        else:
+            query = query.where(or_(DsarRequest.email == normalise_email(term),
+                                    DsarRequest.id.startswith(term.lower())))
+    return query
+
+
+@bp.get("/")
+@officer_required()
+def queue() -> ResponseReturnValue:
+    """All requests with their deadlines, filtered and paginated."""
+    args = request.args
+    filters = {
+        "status": args.get("status", "open"),
+        "kind": args.get("type", ""),
+        "overdue": args.get("overdue") == "1",
+        "mine": current_user.id if args.get("mine") == "1" else None,
+        "search": args.get("q", ""),
+    }
+    page = db.paginate(queue_query(**filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE,
+                       error_out=False)
+    now = utcnow()
+    overdue_count = db.session.scalar(
+        select(func.count()).select_from(DsarRequest)
+        .where(DsarRequest.status.in_(OPEN), DsarRequest.due_at < now)
+    )
+    return render_template(
+        "console/queue.html", page=page, now=now, days_left=days_left, args=args,
+        statuses=list(RequestStatus), types=list(RequestType), overdue_count=overdue_count,
+        filter_args={k: v for k, v in args.items() if k != "page"},
+    )
+
+
+def _request_or_404(request_id: str) -> DsarRequest:
+    """The request with that id, or a 404."""
+    found = db.session.get(DsarRequest, request_id) if is_request_id(request_id) else None
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/requests/<request_id>")
+@officer_required()
+def detail(request_id: str) -> ResponseReturnValue:
+    """Everything about one request: who, what, tasks, plan, timeline, answer."""
+    found = _request_or_404(request_id)
+    events = db.session.scalars(
+        select(RequestEvent).where(RequestEvent.request_id == found.id).order_by(RequestEvent.id)
+    ).all()
+    officers = db.session.scalars(select(Officer).order_by(Officer.email)).all()
+    answer_ready = found.status == RequestStatus.COMPLETED and answer_path(
+        found.id, "report.pdf").is_file()
+    return render_template(
+        "console/request.html", req=found, events=events, officers=officers,
+        days_left=days_left(found.due_at, utcnow()), answer_ready=answer_ready,
+        TaskStatus=TaskStatus, review=_review_records(found),
+    )
+
+
+def _review_records(found: DsarRequest) -> list[dict[str, object]]:
+    """The free-text records of an access answer held for review, third parties flagged first."""
+    if found.status != RequestStatus.AWAITING_APPROVAL or found.type not in {
+        RequestType.ACCESS, RequestType.PORTABILITY
+    }:
+        return []
+    from dsar.answers import redacted
+
+    rows = []
+    for task in found.tasks:
+        result = redacted(task.connector, task.result or {}, found.redactions or [])
+        for category, records in result.get("categories", {}).items():
+            for record in records:
+                texts = {k: v for k, v in record["data"].items()
+                         if isinstance(v, str) and len(v) > 40}
+                if texts:
+                    rows.append({"connector": task.connector, "category": category,
+                                 "key": record["key"], "texts": texts,
+                                 "flagged": bool(record["flags"])})
+    return sorted(rows, key=lambda row: not row["flagged"])
+
+
+def _decide(request_id: str, action: str) -> ResponseReturnValue:
+    """Carries out one decision from a form and returns to the request's page."""
+    found = _request_or_404(request_id)
+    form = request.form
+    officer = current_user.email
+    try:
+        if action == "approve":
+            decisions.approve(found, officer=officer)
+        elif action == "deny":
+            decisions.deny(found, officer=officer, reason=form.get("reason"))
+        elif action == "extend":
+            months = int(form.get("months", "0")) if form.get("months", "").isdigit() else 0
+            decisions.extend(found, officer=officer, reason=form.get("reason"), months=months)
+        elif action == "retry":
+            decisions.retry(found, officer=officer)
+        elif action == "assign":
+            to_id = form.get("officer", "")
+            to = db.session.get(Officer, int(to_id)) if to_id.isdigit() else None
+            decisions.assign(found, officer=officer, to=to)
+        elif action == "redact":
+            decisions.redact(found, officer=officer, connector=form.get("connector", ""),
+                             category=form.get("category", ""), key=form.get("key", ""),
+                             field=form.get("field", ""), passage=form.get("passage", ""),
+                             reason=form.get("reason"))
+        else:
+            abort(404)
+    except decisions.DecisionRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        flash(f"Done: {action}.", "ok")
+    return redirect(url_for("console.detail", request_id=found.id), code=303)
+
+
+@bp.post("/requests/<request_id>/<any(approve, deny, extend, retry, assign, redact):action>")
+@officer_required()
+def decide(request_id: str, action: str) -> ResponseReturnValue:
+    """One decision, posted from the request's page."""
+    return _decide(request_id, action)
+
+
+@bp.post("/requests/<request_id>/tasks/<int:task_id>/complete")
+@officer_required()
+def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
+    """The officer did a manual task and says what."""
+    found = _request_or_404(request_id)
+    task = next((t for t in found.tasks if t.id == task_id), None)
+    note = request.form.get("note", "").strip()
+    if task is None or task.status != TaskStatus.MANUAL:
+        flash("That task is not waiting for you.", "error")
+    elif not note:
+        flash("Say what you did, for the record.", "error")
+    else:
+        processing.complete_manual_task(task, actor=current_user.email, note=note[:2000])
+        flash("Task completed.", "ok")
+    return redirect(url_for("console.detail", request_id=found.id), code=303)
+
+
+@bp.get("/requests/<request_id>/answer/<any('report.pdf', 'report.json'):filename>")
+@officer_required()
+def answer_file(request_id: str, filename: str) -> ResponseReturnValue:
+    """The answer as the person received it; the officer's download is recorded."""
+    from flask import send_file
+
+    found = _request_or_404(request_id)
+    path = answer_path(found.id, filename)
+    if not path.is_file():
+        abort(404)
+    record_event(found, "answer_downloaded", actor=current_user.email, note=filename)
+    db.session.commit()
+    response = send_file(path, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/requests/<request_id>/audit.csv")
+@officer_required()
+def audit_csv(request_id: str) -> Response:
+    """The request's audit trail as CSV."""
+    found = _request_or_404(request_id)
+    body = audit.to_csv(audit.entries(request_id=found.id))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="audit-{found.id}.csv"',
+        "Cache-Control": "no-store",
+    })
