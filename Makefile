@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,15 @@ run: $(STAMP)
 	@if [ -z "$$DSAR_SHOP_DATABASE_URL" ]; then $(BIN)/dsar shop seed --customers 300 --if-empty; fi
 	$(BIN)/dsar run
 
-## test: the whole suite
+## test: the whole suite; the browser tests need Debian's chromium (installed when missing)
 test: $(STAMP)
+	scripts/ensure-browser
 	$(BIN)/pytest
+
+## screenshots: the README's pictures, taken by the browser tests
+screenshots: $(STAMP)
+	scripts/ensure-browser
+	DSAR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_browser_intake.py tests/test_browser_console.py
 
 ## bench: timing targets, kept out of the tests
 bench: $(STAMP)

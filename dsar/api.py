@@ -14,7 +14,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from dsar import mails, plans, processing, suppression
+from dsar import decisions, mails, processing, suppression
 from dsar.clock import iso, utcnow
 from dsar.errors import error_response
 from dsar.extensions import csrf, db
@@ -92,17 +92,57 @@ def get_plan(request_id: str) -> ResponseReturnValue:
                    status=str(dsar_request.status), **dsar_request.plan)
 
 
-@bp.post("/requests/<request_id>/approve")
+@bp.post("/requests/<request_id>/<any(approve, deny, extend, retry):action>")
 @token_required
-def approve(request_id: str) -> ResponseReturnValue:
-    """Carries out the plan of a request that awaits approval."""
+def decide(request_id: str, action: str) -> ResponseReturnValue:
+    """approve (a plan, or an access answer held for review), deny and extend (with
+    {"reason"}, extend also {"months": 1|2}), retry (the failed tasks)."""
     dsar_request = _request_or_404(request_id)
-    if dsar_request.status != RequestStatus.AWAITING_APPROVAL:
-        return error_response(409, "not_awaiting_approval",
-                              f"The request is {dsar_request.status}; only a request awaiting "
-                              "approval can be approved.", {"status": str(dsar_request.status)})
-    plans.approve(dsar_request, actor=_officer())
-    return jsonify(id=dsar_request.id, status=str(dsar_request.status)), 202
+    payload = request.get_json(silent=True) or {}
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    try:
+        if action == "approve":
+            decisions.approve(dsar_request, officer=_officer())
+        elif action == "deny":
+            decisions.deny(dsar_request, officer=_officer(), reason=_text(reason))
+        elif action == "extend":
+            months = payload.get("months", 2) if isinstance(payload, dict) else 2
+            decisions.extend(dsar_request, officer=_officer(), reason=_text(reason),
+                             months=months if isinstance(months, int) else 0)
+        else:
+            decisions.retry(dsar_request, officer=_officer())
+    except decisions.DecisionRefused as refused:
+        db.session.rollback()
+        return error_response(409, "decision_refused", str(refused),
+                              {"status": str(dsar_request.status)})
+    return jsonify(id=dsar_request.id, status=str(dsar_request.status),
+                   due_at=iso(dsar_request.due_at)), 202
+
+
+def _text(value: object) -> str | None:
+    """A JSON value that should be text, or None."""
+    return value if isinstance(value, str) else None
+
+
+@bp.get("/requests")
+@token_required
+def list_requests() -> ResponseReturnValue:
+    """The queue: ?status=&type=&overdue=1&q=&page=, most urgent first, 50 a page."""
+    from dsar.console import PAGE_SIZE, queue_query
+
+    args = request.args
+    query = queue_query(status=args.get("status", "all"), kind=args.get("type", ""),
+                        overdue=args.get("overdue") in {"1", "true"}, search=args.get("q", ""))
+    page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
+    return jsonify(
+        page=page.page, pages=page.pages, total=page.total,
+        requests=[{
+            "id": r.id, "type": str(r.type), "status": str(r.status),
+            "received_at": iso(r.received_at), "due_at": iso(r.due_at),
+            "extended": r.extended_at is not None,
+            "overdue": r.due_at < utcnow() and r.status not in {"completed", "denied", "expired"},
+        } for r in page.items],
+    )
 
 
 @bp.post("/requests/<request_id>/tasks/<int:task_id>/complete")

@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 
 import click
+import pyotp
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from flask_migrate.cli import db as db_group
 
@@ -71,6 +72,20 @@ def officer_token(email: str) -> None:
     token = issue_token(found)
     db.session.commit()
     click.echo(token)
+
+
+@officer.command("totp")
+@click.argument("email")
+def officer_totp(email: str) -> None:
+    """Sets up a second factor and prints the provisioning URI for an authenticator app."""
+    try:
+        found = find_officer(email)
+    except OfficerError as exc:
+        raise click.ClickException(str(exc)) from None
+    found.totp_secret = pyotp.random_base32()
+    db.session.commit()
+    click.echo(pyotp.TOTP(found.totp_secret).provisioning_uri(
+        name=found.email, issuer_name="dsar"))
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, or_, select
 
 from dsar import audit, decisions, processing
 from dsar.addresses import normalise_email
-from dsar.auth import officer_required
+from dsar.auth import ROLES, officer_required
 from dsar.clock import utcnow
 from dsar.deadlines import days_left
 from dsar.extensions import db
@@ -59,15 +59,14 @@ def queue_query(
 def queue() -> ResponseReturnValue:
     """All requests with their deadlines, filtered and paginated."""
     args = request.args
-    filters = {
-        "status": args.get("status", "open"),
-        "kind": args.get("type", ""),
-        "overdue": args.get("overdue") == "1",
-        "mine": current_user.id if args.get("mine") == "1" else None,
-        "search": args.get("q", ""),
-    }
-    page = db.paginate(queue_query(**filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE,
-                       error_out=False)
+    query = queue_query(
+        status=args.get("status", "open"),
+        kind=args.get("type", ""),
+        overdue=args.get("overdue") == "1",
+        mine=current_user.id if args.get("mine") == "1" else None,
+        search=args.get("q", ""),
+    )
+    page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
     now = utcnow()
     overdue_count = db.session.scalar(
         select(func.count()).select_from(DsarRequest)
@@ -213,3 +212,29 @@ def audit_csv(request_id: str) -> Response:
         "Content-Disposition": f'attachment; filename="audit-{found.id}.csv"',
         "Cache-Control": "no-store",
     })
+
+
+@bp.route("/officers", methods=["GET", "POST"])
+@officer_required("admin")
+def officers() -> ResponseReturnValue:
+    """Admins see and add officers."""
+    from dsar.officers import OfficerError, create_officer
+
+    if request.method == "POST":
+        role = request.form.get("role", "officer")
+        try:
+            if role not in ROLES:
+                raise OfficerError("choose a role")
+            made = create_officer(request.form.get("email", ""), request.form.get("password", ""),
+                                  role)
+            db.session.flush()
+            audit.append(RequestEvent(request_id=None, kind="officer_created",
+                                      actor=current_user.email, note=made.email, at=utcnow()))
+            db.session.commit()
+            flash(f"Added {made.email} as {role}.", "ok")
+        except OfficerError as exc:
+            db.session.rollback()
+            flash(f"Not added: {exc}.", "error")
+        return redirect(url_for("console.officers"), code=303)
+    everyone = db.session.scalars(select(Officer).order_by(Officer.email)).all()
+    return render_template("console/officers.html", officers=everyone, roles=ROLES)

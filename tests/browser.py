@@ -1,0 +1,118 @@
+"""Browser fixtures: the real app on a live loopback server, driven by Debian's headless Chromium.
+
+A browser test module imports the fixtures (``from tests.browser import browser_fixture,
+live_server_fixture``) and asks for them as ``browser`` and ``live_server``; the functions carry
+another name so that the tests' arguments do not shadow the imports (ruff F811).
+`scripts/ensure-browser` installs the `chromium` and `chromium-driver` packages they need.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from tests.helpers import text_of
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# `make screenshots` sets this to docs/screenshots, the README's pictures; a plain test run
+# keeps them out of the work tree.
+SCREENSHOTS = Path(
+    os.environ.get("DSAR_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "dsar-screenshots"
+)
+
+# Quiet and self-contained: no GPU, no sandbox (tests run as root in containers), no calls home.
+CHROMIUM_ARGUMENTS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,900",
+)
+PAGE_TIMEOUT = 10
+
+
+@pytest.fixture(name="live_server")
+def live_server_fixture(app: Flask) -> Iterator[str]:
+    """Serves the test app over real HTTP on loopback; mailed links point at it meanwhile.
+
+    Yields:
+        The server's base URL, e.g. ``http://127.0.0.1:40123``.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    previous = app.config["BASE_URL"]
+    app.config["BASE_URL"] = base_url
+    yield base_url
+    app.config["BASE_URL"] = previous
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=PAGE_TIMEOUT)
+
+
+@pytest.fixture(name="browser")
+def browser_fixture(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium with a fresh profile, quit after the test."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("Chromium is not installed; run scripts/ensure-browser (as root)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in CHROMIUM_ARGUMENTS:
+        options.add_argument(argument)
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+def screenshot(browser: webdriver.Chrome, name: str) -> Path:
+    """Saves what the browser shows as <name>.png in the screenshots folder.
+
+    Returns:
+        The path of the PNG.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    assert browser.save_screenshot(str(path)), f"could not save the screenshot {path}"
+    return path
+
+
+def wait_for_heading(browser: webdriver.Chrome, text: str) -> str:
+    """Waits until the page's main heading contains `text`.
+
+    Returns:
+        The heading as the browser shows it.
+    """
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), text)
+    )
+    return str(browser.find_element(By.TAG_NAME, "h1").text)
+
+
+def link_to(server: str, message: EmailMessage) -> str:
+    """The one link to the live server in a mail."""
+    found = re.findall(re.escape(server) + r"/[^\s\"<>]+", text_of(message))
+    assert len(found) == 1, f"expected one link to {server} in {message['Subject']!r}: {found}"
+    return str(found[0])

@@ -1,0 +1,83 @@
+"""A person asks for their data in a real browser: the form, the mailed link, the answer page."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from connectors.shop.seed import DEMO_EMAIL
+from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
+    browser_fixture,
+    link_to,
+    live_server_fixture,
+    screenshot,
+    wait_for_heading,
+)
+
+
+def test_a_person_asks_for_her_data_and_opens_the_answer(
+    live_server, browser, inbox, run_jobs, seeded_shop
+):
+    """Form, confirmation mail, confirm button, answer mail, answer page: all in Chromium."""
+    browser.get(live_server + "/")
+    assert "Ask about your data" in browser.title
+    browser.find_element(By.ID, "email").send_keys(DEMO_EMAIL)
+    Select(browser.find_element(By.ID, "type")).select_by_value("access")
+    screenshot(browser, "intake-form")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert wait_for_heading(browser, "Check your e-mail") == "Check your e-mail"
+    assert browser.current_url == live_server + "/submitted"
+
+    run_jobs()
+    [verify_mail] = inbox.to(DEMO_EMAIL)
+    assert verify_mail["Subject"] == "Please confirm your privacy request"
+    browser.get(link_to(live_server, verify_mail))
+    wait_for_heading(browser, "Confirm your request")
+    screenshot(browser, "verify-confirm")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Confirm my request']").click()
+    assert "your request is confirmed" in wait_for_heading(browser, "your request is confirmed")
+
+    run_jobs()
+    [answer_mail] = [m for m in inbox.to(DEMO_EMAIL) if m is not verify_mail]
+    browser.get(link_to(live_server, answer_mail))
+    wait_for_heading(browser, "The answer to your privacy request")
+    links = {a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR,
+                                                                             ".downloads a")}
+    screenshot(browser, "answer-page")
+    assert links == {
+        "Your answer as a document (PDF)": browser.current_url + "/report.pdf",
+        "Your data as a file (JSON)": browser.current_url + "/report.json",
+    }
+
+    with urllib.request.urlopen(links["Your answer as a document (PDF)"]) as pdf:  # noqa: S310
+        assert pdf.headers["Content-Type"] == "application/pdf"
+        assert pdf.read().startswith(b"%PDF-")
+    browser.get(links["Your data as a file (JSON)"])
+    report = json.loads(browser.find_element(By.TAG_NAME, "body").text)
+    assert report["format"] == "cplus-dsar-report"
+    assert report["subject"]["email"] == DEMO_EMAIL
+    assert report["summary"]["holds_data"] is True
+
+
+def test_an_invalid_address_shows_the_error_and_keeps_what_was_typed(
+    live_server, browser, inbox, run_jobs
+):
+    """The form comes back with the error summary, the field marked, and the name still typed."""
+    browser.get(live_server + "/")
+    browser.find_element(By.ID, "email").send_keys("anna.example.nl")
+    browser.find_element(By.ID, "name").send_keys("Anna Bakker")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+
+    wait_for_heading(browser, "Your personal data")
+    summary = browser.find_element(By.CSS_SELECTOR, ".summary[role=alert]")
+    assert "Please check the form" in summary.text
+    assert "Enter an e-mail address such as name@example.nl." in summary.text
+    email = browser.find_element(By.ID, "email")
+    assert email.get_attribute("aria-invalid") == "true"
+    assert email.get_property("value") == "anna.example.nl"
+    assert browser.find_element(By.ID, "name").get_property("value") == "Anna Bakker"
+    run_jobs()
+    assert inbox.messages == []
