@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
         scheduler.register(jobs.sweep, queue_name=queues.MAINTENANCE, interval=SWEEP_INTERVAL)
         scheduler.register(jobs.end_retention, queue_name=queues.MAINTENANCE,
                            interval=app.config["RETENTION_SWEEP_INTERVAL"])
+        scheduler.register(jobs.mail_digest, queue_name=queues.MAINTENANCE,
+                           interval=app.config["DIGEST_INTERVAL"])
         scheduler.start()
         return
     worker = Worker(list(queues.ALL_QUEUES), connection=connection)

@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     errors.init_app(app)
     security.init_app(app)
+    app.jinja_env.globals["zip"] = zip
     if app.config["DATABASE_URL"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)

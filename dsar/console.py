@@ -6,18 +6,20 @@ works without JavaScript.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from dsar import audit, decisions, processing
+from dsar import audit, decisions, figures, processing
 from dsar.addresses import normalise_email
 from dsar.auth import ROLES, officer_required
 from dsar.clock import utcnow
 from dsar.deadlines import days_left
 from dsar.extensions import db
-from dsar.lifecycle import RequestStatus, RequestType, TaskStatus, is_final
+from dsar.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
 from dsar.models import DsarRequest, Officer, RequestEvent, is_request_id
 from dsar.storage import answer_path
 from dsar.transitions import record_event
@@ -25,7 +27,9 @@ from dsar.transitions import record_event
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 PAGE_SIZE = 50
-OPEN = [s for s in RequestStatus if not is_final(s)] + [RequestStatus.FAILED]
+WEEKS_SHOWN = 12
+CHART_HEIGHT = 120
+OPEN = sorted(OPEN_STATUSES)
 
 
 def queue_query(
@@ -238,3 +242,33 @@ def officers() -> ResponseReturnValue:
         return redirect(url_for("console.officers"), code=303)
     everyone = db.session.scalars(select(Officer).order_by(Officer.email)).all()
     return render_template("console/officers.html", officers=everyone, roles=ROLES)
+
+
+@bp.get("/dashboard")
+@officer_required()
+def dashboard() -> ResponseReturnValue:
+    """Open requests by status and type, what is due, how fast answers go out, per week."""
+    now = utcnow()
+    open_filter = DsarRequest.status.in_(OPEN)
+    by_status = dict(db.session.execute(
+        select(DsarRequest.status, func.count()).where(open_filter).group_by(DsarRequest.status)
+    ).all())
+    by_type = dict(db.session.execute(
+        select(DsarRequest.type, func.count()).where(open_filter).group_by(DsarRequest.type)
+    ).all())
+    due_this_week = db.session.scalar(select(func.count()).select_from(DsarRequest).where(
+        open_filter, DsarRequest.due_at >= now, DsarRequest.due_at < now + timedelta(days=7)))
+    overdue = db.session.scalar(select(func.count()).select_from(DsarRequest).where(
+        open_filter, DsarRequest.due_at < now))
+    answered = db.session.execute(select(DsarRequest.received_at, DsarRequest.answered_at).where(
+        DsarRequest.answered_at >= now - timedelta(days=90))).all()
+    weeks = figures.weekly_counts(
+        db.session.scalars(select(DsarRequest.received_at).where(
+            DsarRequest.received_at >= now - timedelta(weeks=WEEKS_SHOWN))),
+        WEEKS_SHOWN, now.date())
+    return render_template(
+        "console/dashboard.html", by_status=by_status, by_type=by_type,
+        due_this_week=due_this_week, overdue=overdue,
+        median=figures.median_days((r, a) for r, a in answered if a is not None),
+        weeks=weeks, heights=figures.bar_heights(weeks, CHART_HEIGHT), chart_height=CHART_HEIGHT,
+    )

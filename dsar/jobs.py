@@ -6,7 +6,7 @@ rows first, so a repeat does no harm.
 
 from __future__ import annotations
 
-from dsar import answers, holds, mails, processing
+from dsar import answers, holds, mails, processing, reminders
 from dsar import sweep as sweeping
 from dsar.jobcontext import in_app_context
 
@@ -39,3 +39,9 @@ def sweep() -> None:
 def end_retention() -> None:
     """Erases the records kept under a legal duty whose duty has ended."""
     holds.end_due_holds()
+
+
+@in_app_context
+def mail_digest() -> None:
+    """Mails the officers what is due soon and what is overdue."""
+    reminders.send_digest()

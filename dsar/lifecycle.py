@@ -77,3 +77,7 @@ def check_transition(current: RequestStatus, target: RequestStatus) -> None:
 def is_final(status: RequestStatus) -> bool:
     """Whether a request in this status is over (nothing more will happen by itself)."""
     return not TRANSITIONS[status] or status is RequestStatus.FAILED
+
+
+#: Statuses that still need work, failed ones included: the queue and the digest show these.
+OPEN_STATUSES = frozenset(s for s in RequestStatus if not is_final(s)) | {RequestStatus.FAILED}
