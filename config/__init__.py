@@ -38,8 +38,8 @@ class Config:
     ERASURE_REQUIRES_APPROVAL = True
     # Art. 15(4): access answers wait for the officer, who may withhold third parties' data.
     REVIEW_ACCESS_REPORTS = False
-    RETENTION_SWEEP_INTERVAL = 3600
-    DIGEST_INTERVAL = 86400  # seconds between the officers' digests of due and overdue requests  # seconds between runs of the job that ends retention holds
+    RETENTION_SWEEP_INTERVAL = 3600  # seconds between runs of the job that ends retention holds
+    DIGEST_INTERVAL = 86400  # seconds between the officers' digests of due and overdue requests
     RECIPIENT_NOTIFIER = "mail"
     # Who receives data (Art. 19) and where they take notices: "Name=address, ...".
     RECIPIENT_ADDRESSES = (
