@@ -4,7 +4,8 @@ Prints, for a demo shop of --customers customers on SQLite:
 - each connector's export for the showcase customer (median of --repeat runs), which must not
   grow with the shop, since every table is read through an index;
 - one access request from confirmation to answer (connector jobs, JSON and PDF) through a real
-  RQ worker on an embedded Redis.
+  RQ worker on an embedded Redis;
+- the console's queue and dashboard over --requests stored requests.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=100_000,
+                        help="requests in the queue for the console timings")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -42,12 +45,12 @@ def main() -> None:
         print(f"seeded {args.customers} customers in {time.perf_counter() - started:.1f} s")
         redis = EmbeddedRedis(folder / "redis.rdb")
         try:
-            _bench(folder, shop_url, redis.url, args.repeat)
+            _bench(folder, shop_url, redis.url, args.repeat, args.requests)
         finally:
             redis.stop()
 
 
-def _bench(folder: Path, shop_url: str, redis_url: str, repeat: int) -> None:
+def _bench(folder: Path, shop_url: str, redis_url: str, repeat: int, queue_size: int) -> None:
     """Runs the timings against a prepared shop and Redis."""
     from flask_migrate import upgrade
 
@@ -90,6 +93,52 @@ def _bench(folder: Path, shop_url: str, redis_url: str, repeat: int) -> None:
     with app.app_context():
         status = db.session.get(DsarRequest, request_id).status
     print(f"one access request, confirmation to answer: {elapsed:.2f} s ({status})")
+    _bench_queue(app, queue_size)
+
+
+def _bench_queue(app, size: int) -> None:  # type: ignore[no-untyped-def]
+    """Times the console's queue pages over `size` stored requests."""
+    import uuid
+    from datetime import timedelta
+
+    from dsar.clock import utcnow
+    from dsar.extensions import db
+    from dsar.models import DsarRequest
+    from dsar.officers import create_officer
+
+    now = utcnow()
+    statuses = ["in_progress", "completed", "awaiting_approval", "completed", "denied"]
+    kinds = ["access", "erasure", "rectification", "objection"]
+    rows = [{
+        "id": uuid.uuid4().hex, "type": kinds[i % 4], "status": statuses[i % 5],
+        "email": f"person{i}@example.org", "received_at": now - timedelta(minutes=i),
+        "due_at": now + timedelta(days=30) - timedelta(minutes=i),
+    } for i in range(size)]
+    with app.app_context():
+        db.session.execute(DsarRequest.__table__.insert(), rows)
+        create_officer("bench@cplus.example", "bench-password-123")
+        db.session.commit()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        from dsar.models import Officer
+        with app.app_context():
+            officer_id = db.session.scalar(
+                db.select(Officer.id).where(Officer.email == "bench@cplus.example"))
+        session["_user_id"] = str(officer_id)
+        session["_fresh"] = True
+    for label, path in [("queue, first page", "/console/"),
+                        ("queue, page 500 of all", "/console/?status=all&page=500"),
+                        ("queue, overdue", "/console/?overdue=1"),
+                        ("queue, search by e-mail", f"/console/?q=person{size // 2}@example.org"),
+                        ("dashboard", "/console/dashboard")]:
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            response = client.get(path)
+            timings.append(time.perf_counter() - started)
+            assert response.status_code == 200, (path, response.status_code)
+        print(f"{label:<26} over {size} requests: median "
+              f"{statistics.median(timings) * 1000:6.1f} ms")
 
 
 def _redis(app):  # type: ignore[no-untyped-def]
