@@ -6,6 +6,8 @@ and owes the person the mail the law asks for (Art. 12(3) and 12(4)).
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 from dsar import mails, plans
@@ -126,9 +128,12 @@ def redact(request: DsarRequest, *, officer: str, connector: str, category: str,
         raise DecisionRefused("Only an access answer held for review can be redacted.")
     if not passage.strip():
         raise DecisionRefused("Give the passage to withhold, exactly as it stands.")
+    found = _passage_in(request, connector, category, key, field, passage)
+    if found is None:
+        raise DecisionRefused("That passage is not in the text; copy it from the page as it is.")
     request.redactions = [*(request.redactions or []), {
         "connector": connector, "category": category, "key": key, "field": field,
-        "passage": passage, "reason": text,
+        "passage": found, "reason": text,
     }]
     record_event(request, "redacted", actor=officer,
                  note=f"{connector}/{category}/{key}/{field}: {text}")
@@ -138,3 +143,24 @@ def redact(request: DsarRequest, *, officer: str, connector: str, category: str,
 def review_required() -> bool:
     """Whether access answers wait for the officer before they go out."""
     return bool(current_app.config["REVIEW_ACCESS_REPORTS"])
+
+
+def _passage_in(
+    request: DsarRequest, connector: str, category: str, key: str, field: str, passage: str
+) -> str | None:
+    """The passage as it stands in the record's field, or None when it is not there.
+
+    A page shows runs of spaces and line breaks as one space, so the officer's copy is
+    matched with any whitespace between its words.
+    """
+    pattern = r"\s+".join(re.escape(word) for word in passage.split())
+    for task in request.tasks:
+        if task.connector != connector:
+            continue
+        for record in (task.result or {}).get("categories", {}).get(category, []):
+            value = record["data"].get(field)
+            if record["key"] == key and isinstance(value, str):
+                match = re.search(pattern, value)
+                if match:
+                    return match.group(0)
+    return None
