@@ -99,6 +99,12 @@ def _carrier(row: RowMapping) -> tuple[str, ...]:
     return (row["carrier"],) if row["carrier"] else ()
 
 
+#: The order's own facts identify no one; every other field of an order does.
+_ORDER_FACTS = frozenset(
+    {"order_number", "customer_number", "total_cents", "currency", "status", "placed_at",
+     "completed_at"}
+)
+
 #: The order's own facts (number, amounts, status, dates) identify no one; these fields do.
 #: "lines" (what the person bought) is personal too, but lives in its own table: see erase.
 ORDER_SHAPE = RecordShape(
@@ -109,25 +115,7 @@ ORDER_SHAPE = RecordShape(
     personal={
         # The link to the account: clearing it is what leaves a fiscal record of no one.
         "customer_number": "customer_id",
-        **{
-            name: name
-            for name in (
-                "email",
-                "name",
-                "phone",
-                "ship_street",
-                "ship_postal_code",
-                "ship_city",
-                "ship_country",
-                "billing_street",
-                "billing_postal_code",
-                "billing_city",
-                "billing_country",
-                "ip_address",
-                "payment_method",
-                "payment_reference",
-            )
-        },
+        **{name: name for name in ORDER_FIELDS if name not in _ORDER_FACTS},
     },
     blanks={"email": lambda _row: ""},
     recipients=_payment_provider,
