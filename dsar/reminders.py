@@ -9,7 +9,7 @@ from flask import render_template
 from flask_mail import Message
 from sqlalchemy import select
 
-from dsar import transport
+from dsar import queues, transport
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.lifecycle import OPEN_STATUSES
@@ -19,6 +19,7 @@ from dsar.models import DsarRequest, Officer
 log = logging.getLogger(__name__)
 
 DUE_SOON = timedelta(days=7)
+DAY = 86400
 OPEN = sorted(OPEN_STATUSES)
 
 
@@ -29,6 +30,9 @@ def send_digest() -> int:
         How many officers were mailed (none when nothing is due).
     """
     now = utcnow()
+    # Once a day however often the job runs (a restarted scheduler starts its interval anew).
+    if not queues.redis_connection().set(f"dsar:digest:{now.date()}", 1, nx=True, ex=DAY):
+        return 0
     urgent = db.session.scalars(
         select(DsarRequest)
         .where(DsarRequest.status.in_(OPEN), DsarRequest.due_at < now + DUE_SOON)

@@ -68,6 +68,7 @@ def test_digest_tells_every_officer_what_is_due(app, inbox):
         _request("later@example.org", 20)
         db.session.commit()
         assert reminders.send_digest() == 2
+        assert reminders.send_digest() == 0, "one digest a day"
         late_id = late.id
     [mail] = inbox.to("olga@cplus.example")
     assert mail["Subject"] == "Privacy requests: 1 overdue, 1 due within 7 days"
