@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import render_template
 from flask_mail import Message
@@ -31,8 +31,18 @@ def send_digest() -> int:
     """
     now = utcnow()
     # Once a day however often the job runs (a restarted scheduler starts its interval anew).
-    if not queues.redis_connection().set(f"dsar:digest:{now.date()}", 1, nx=True, ex=DAY):
+    redis, day_key = queues.redis_connection(), f"dsar:digest:{now.date()}"
+    if not redis.set(day_key, 1, nx=True, ex=DAY):
         return 0
+    try:
+        return _send(now)
+    except Exception:
+        redis.delete(day_key)  # not sent after all: the next run tries again
+        raise
+
+
+def _send(now: datetime) -> int:
+    """Mails the digest to every officer; returns how many were mailed."""
     urgent = db.session.scalars(
         select(DsarRequest)
         .where(DsarRequest.status.in_(OPEN), DsarRequest.due_at < now + DUE_SOON)
