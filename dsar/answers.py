@@ -38,6 +38,25 @@ def assemble(request_id: str) -> None:
         transition(request, RequestStatus.FAILED, actor="system", note=request.failure_reason)
         db.session.commit()
         return
+    try:
+        _next_step(request)
+    except Exception as exc:  # recorded on the request for the officer, who retries it
+        db.session.rollback()
+        request = db.session.get(DsarRequest, request_id)
+        if request is None or request.status != RequestStatus.IN_PROGRESS:
+            raise
+        log.exception("request_id=%s state=answer-failed", request_id)
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        request.failure_reason = f"making the answer failed: {type(exc).__name__}: {first_line}"[
+            :500]
+        # The trail is permanent: it gets the kind of failure, the request row the message.
+        transition(request, RequestStatus.FAILED, actor="system",
+                   note=f"making the answer failed: {type(exc).__name__}")
+        db.session.commit()
+
+
+def _next_step(request: DsarRequest) -> None:
+    """Makes the plan, holds the answer for review, or makes and sends the answer."""
     if plans.needs_plan(request):
         plans.make_plan(request)
         return

@@ -84,6 +84,13 @@ def check_sign_in(email: str, password: str, code: str | None) -> Officer | None
     return officer
 
 
+def _officer_exists(email: str) -> bool:
+    """Whether an officer has that address."""
+    return db.session.scalar(
+        select(Officer.id).where(Officer.email == normalise_email(email))
+    ) is not None
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("20 per 15 minutes", methods=["POST"])
 def sign_in() -> ResponseReturnValue:
@@ -91,7 +98,9 @@ def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     if form.validate_on_submit():
         officer = check_sign_in(form.email.data or "", form.password.data or "", form.code.data)
-        address = normalise_email(form.email.data or "")
+        # An address no officer has is somebody's typo or a probe: not kept in the trail.
+        known = _officer_exists(form.email.data or "")
+        address = normalise_email(form.email.data or "") if known else "unknown"
         _audit_sign_in("sign_in" if officer else "sign_in_failed", address)
         db.session.commit()
         if officer is not None:

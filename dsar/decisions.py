@@ -20,6 +20,8 @@ from dsar.processing import enqueue_pending
 from dsar.transitions import record_event, transition
 
 MAX_EXTENSION_MONTHS = 2
+#: Task actions that only look; once any other action ran, the request is being carried out.
+GATHERING = frozenset({"export", "preview"})
 MAX_REASON = 4000
 
 
@@ -42,6 +44,9 @@ def deny(request: DsarRequest, *, officer: str, reason: str | None) -> None:
         RequestStatus.VERIFIED, RequestStatus.AWAITING_APPROVAL, RequestStatus.IN_PROGRESS
     }:
         raise DecisionRefused(f"A request that is {request.status} cannot be denied.")
+    if any(task.action not in GATHERING for task in request.tasks):
+        raise DecisionRefused("The request is being carried out already; it can no longer "
+                              "be denied.")
     request.denial_reason = text
     transition(request, RequestStatus.DENIED, actor=officer, note=text)
     owed = mails.owe(request, mails.MailKind.DENIED)

@@ -172,7 +172,7 @@ def validate_type_fields(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[
         errors.update(found)
     if kind == RequestType.RESTRICTION:
         ground = payload.get("ground")
-        if ground not in RESTRICTION_GROUNDS:
+        if not isinstance(ground, str) or ground not in RESTRICTION_GROUNDS:
             errors["ground"] = "Say why, one of: " + ", ".join(RESTRICTION_GROUNDS) + "."
         values["ground"] = ground
     return values, errors

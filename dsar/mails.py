@@ -110,6 +110,12 @@ def deliver(mail_id: int) -> None:
     log.info("request_id=%s mail=%s state=sent", request.id, kind)
 
 
+def _describe(exc: Exception) -> str:
+    """What went wrong, without the addresses SMTP errors quote."""
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__}{f' (SMTP {code})' if code else ''}"
+
+
 def _claim(mail_id: int) -> bool:
     """Takes the mail for one delivery attempt; False when it is sent, held or not yet due."""
     now = utcnow()
@@ -129,7 +135,7 @@ def _claim(mail_id: int) -> bool:
 
 def _record_failure(owed: OutgoingMail, request: DsarRequest, exc: Exception) -> None:
     """Records a failed attempt and plans the next one, backing off each time."""
-    owed.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    owed.last_error = _describe(exc)
     log.warning(
         "request_id=%s mail=%s state=not-sent attempt=%d error_type=%s",
         request.id, owed.kind, owed.attempts, type(exc).__name__,

@@ -42,7 +42,10 @@ class MailNotifier(Notifier):
 def recipient_addresses() -> dict[str, str]:
     """RECIPIENT_ADDRESSES ("Name=address, Name=address") by lower-cased name."""
     pairs = (item.split("=", 1) for item in current_app.config["RECIPIENT_ADDRESSES"].split(","))
-    return {name.strip().lower(): address.strip() for name, address in pairs}
+    return {
+        pair[0].strip().lower(): pair[1].strip()
+        for pair in pairs if len(pair) == 2 and pair[0].strip() and pair[1].strip()
+    }
 
 
 def get_notifier() -> Notifier:

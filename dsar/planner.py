@@ -81,10 +81,12 @@ def plan_erasure(
                 record.category, record.key, Disposition.BLOCKED, reason=parent.reason
             )
 
-    running = _running_contracts(decisions.values(), rules)
     for record in records:
         rule = rules.get(record.category)
-        if rule is not None and rule.needs_no_contract and running:
+        if rule is None or not rule.needs_no_contract:
+            continue
+        running = _running_contracts(records, decisions, rules, rule.needs_no_contract, record.key)
+        if running:
             decisions[(record.category, record.key)] = Decision(
                 record.category, record.key, Disposition.BLOCKED,
                 reason=CONTRACT_RUNS.format(what=" and ".join(running)),
@@ -93,12 +95,24 @@ def plan_erasure(
 
 
 def _running_contracts(
-    decisions: Iterable[Decision], rules: Mapping[str, RetentionRule]
+    records: list[Record],
+    decisions: Mapping[tuple[str, str], Decision],
+    rules: Mapping[str, RetentionRule],
+    link: str,
+    account: str,
 ) -> list[str]:
-    """Names the contracts that still run: records blocked because their period has not begun."""
+    """Names the contracts of one account that still run: records it names, blocked as pending.
+
+    A closed account whose old orders are done is not held back by a new account's contract,
+    and a guest order holds back no account.
+    """
     running = set()
-    for decision in decisions:
-        rule = rules.get(decision.category)
-        if decision.disposition is Disposition.BLOCKED and rule is not None and rule.pending:
-            running.add(rule.contract or decision.category)
+    for record in records:
+        decision = decisions[(record.category, record.key)]
+        rule = rules.get(record.category)
+        if (
+            decision.disposition is Disposition.BLOCKED and rule is not None and rule.pending
+            and record.data.get(link) == account
+        ):
+            running.add(rule.contract or record.category)
     return sorted(running)

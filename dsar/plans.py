@@ -30,8 +30,7 @@ ACTING = {str(Disposition.ERASE), str(Disposition.MINIMISE)}
 
 def needs_plan(request: DsarRequest) -> bool:
     """Whether the request has gathered its facts and still waits for a plan."""
-    action = PLAN_ACTION.get(RequestType(request.type))
-    return action is not None and all(task.action != action for task in request.tasks)
+    return RequestType(request.type) in PLAN_ACTION and request.plan is None
 
 
 def make_plan(request: DsarRequest) -> None:

@@ -29,7 +29,8 @@ class RetentionRule:
     keep: tuple[str, ...] = ()
     legal_basis: str | None = None
     follows: tuple[str, str] | None = None  # (category, linking field)
-    needs_no_contract: bool = False
+    # For an account: the field by which contract records name it; blocked while one runs.
+    needs_no_contract: str | None = None
 
 
 class RetentionRulesError(ValueError):
@@ -68,7 +69,7 @@ def parse_rules(data: Mapping[str, object]) -> dict[str, RetentionRule]:
             keep=tuple(raw.get("keep", ())),
             legal_basis=raw.get("legal_basis"),
             follows=(follows["category"], follows["by"]) if follows else None,
-            needs_no_contract=bool(raw.get("needs_no_contract", False)),
+            needs_no_contract=raw.get("needs_no_contract"),
         )
     return rules
 

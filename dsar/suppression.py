@@ -20,9 +20,8 @@ from dsar.models import Suppression
 
 def address_hash(email: str) -> str:
     """The keyed hash of an address; without the key nobody can test addresses against it."""
-    key = hmac.new(
-        current_app.config["SECRET_KEY"].encode(), b"dsar.suppression", hashlib.sha256
-    ).digest()
+    secret = current_app.config["SUPPRESSION_KEY"] or current_app.config["SECRET_KEY"]
+    key = hmac.new(secret.encode(), b"dsar.suppression", hashlib.sha256).digest()
     return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
 
 
@@ -35,11 +34,12 @@ def suppress(email: str, reason: str) -> None:
 
 def suppressed(emails: list[str]) -> list[str]:
     """Returns those of the addresses that must get no offers."""
-    by_hash = {address_hash(email): email for email in emails}
-    found = db.session.scalars(
-        select(Suppression.address_hash).where(Suppression.address_hash.in_(by_hash))
-    )
-    return [by_hash[digest] for digest in found]
+    hashes = [address_hash(email) for email in emails]
+    found = set(db.session.scalars(
+        select(Suppression.address_hash).where(Suppression.address_hash.in_(set(hashes)))
+    ))
+    # Every spelling of a suppressed address is suppressed, in the order given.
+    return [email for email, digest in zip(emails, hashes, strict=True) if digest in found]
 
 
 def lift(email: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -85,9 +86,22 @@ def _press(browser, label, within=None):
     button = (within or browser).find_element(By.XPATH, f".//button[normalize-space()='{label}']")
     button.click()
     WebDriverWait(browser, PAGE_TIMEOUT).until(expected_conditions.staleness_of(button))
-    return WebDriverWait(browser, PAGE_TIMEOUT).until(
-        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, "p.flash"))
-    ).text
+    return WebDriverWait(browser, PAGE_TIMEOUT).until(_flash_text)
+
+
+def _flash_text(browser):
+    """The flash message once the new page shows one; False while the page is still loading.
+
+    Right after a form is sent the old document may still be half there: an element found
+    in it is gone a moment later, so such a miss only means "not yet".
+    """
+    try:
+        if browser.execute_script("return document.readyState") != "complete":
+            return False
+        found = browser.find_elements(By.CSS_SELECTOR, "p.flash")
+        return found[0].text if found and found[0].is_displayed() else False
+    except WebDriverException:
+        return False
 
 
 def _request(app, request_id):

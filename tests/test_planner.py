@@ -19,9 +19,10 @@ def _plan(*records):
     return {(d.category, d.key): d for d in plan_erasure(records, RULES, TODAY)}
 
 
-def _order(key, completed_at, status="delivered"):
-    """An exported order record."""
+def _order(key, completed_at, status="delivered", customer_number="C100001"):
+    """An exported order record, placed on an account unless customer_number is None."""
     return Record("orders", key, {"order_number": key, "status": status,
+                                  "customer_number": customer_number,
                                   "completed_at": completed_at, "email": "x@example.nl"})
 
 
@@ -86,11 +87,34 @@ def test_shipments_of_a_completed_order_are_erased():
 def test_active_subscription_is_blocked_and_keeps_the_account():
     """An active subscription is a running contract."""
     plan = _plan(
-        Record("subscriptions", "1", {"status": "active", "terminated_at": None}),
+        Record("subscriptions", "1", {"status": "active", "terminated_at": None,
+                                      "customer_number": "C1"}),
         Record("account", "C1", {}),
     )
     assert plan[("subscriptions", "1")].disposition is Disposition.BLOCKED
     assert "an active subscription" in plan[("account", "C1")].reason
+
+
+def test_a_closed_account_is_erased_though_the_new_one_has_a_contract():
+    """Only the account a running contract is on stays; the person's old account goes."""
+    plan = _plan(
+        Record("subscriptions", "1", {"status": "active", "terminated_at": None,
+                                      "customer_number": "C2"}),
+        _order("O1", None, status="paid", customer_number="C2"),
+        Record("account", "C1", {"closed_at": "2023-01-01T00:00:00+00:00"}),
+        Record("account", "C2", {}),
+    )
+    assert plan[("account", "C1")].disposition is Disposition.ERASE
+    assert plan[("account", "C2")].disposition is Disposition.BLOCKED
+    assert "an active subscription and an order in progress" in plan[("account", "C2")].reason
+
+
+def test_a_guest_order_in_progress_holds_back_no_account():
+    """A guest order names no account, so it blocks itself and nothing else."""
+    plan = _plan(_order("G1", None, status="paid", customer_number=None),
+                 Record("account", "C1", {}))
+    assert plan[("orders", "G1")].disposition is Disposition.BLOCKED
+    assert plan[("account", "C1")].disposition is Disposition.ERASE
 
 
 def test_cancelled_subscription_keeps_billing_for_seven_years():

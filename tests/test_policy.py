@@ -247,7 +247,13 @@ def test_production_refuses_a_short_secret_from_the_environment(production, monk
 def test_production_starts_with_a_long_secret(production):
     """A secret of 32 characters or more is accepted and used."""
     secret = "p" * 32
-    app = create_app({**production, "SECRET_KEY": secret})
+    app = create_app({**production, "SECRET_KEY": secret, "SUPPRESSION_KEY": "s" * 32})
     assert app.config["ENV"] == "production"
     assert app.config["SECRET_KEY"] == secret
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_to_start_without_a_suppression_key(production):
+    """Without its own key, rotating SECRET_KEY would silently empty the suppression list."""
+    with pytest.raises(RuntimeError, match="DSAR_SUPPRESSION_KEY"):
+        create_app({**production, "SECRET_KEY": "p" * 32})

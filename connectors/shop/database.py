@@ -43,7 +43,8 @@ def shop_database_url(settings: Mapping[str, Any]) -> str:
 @cache
 def shop_engine(url: str) -> Engine:
     """Returns one engine per shop URL and process, so connections are pooled."""
-    engine = create_engine(url, pool_pre_ping=True)
+    # The shop's values are personal data: keep them out of error messages and logs.
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
