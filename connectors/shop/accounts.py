@@ -10,6 +10,7 @@ from sqlalchemy.engine import RowMapping
 
 from connectors.shop.database import email_matches, shop_database_url, shop_engine, shop_now
 from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
+from connectors.shop.mentions import erase_mentions
 from connectors.shop.records import row_data
 from connectors.shop.rectification import (
     CORRECTABLE,
@@ -18,8 +19,18 @@ from connectors.shop.rectification import (
     corrections_in,
     write_corrections,
 )
+from connectors.shop.redaction import Customer
 from connectors.shop.schema import customers
-from dsar.connector import Category, Change, Connector, Decision, Outcome, Record, Subject
+from dsar.connector import (
+    Category,
+    Change,
+    Connector,
+    Decision,
+    Disposition,
+    Outcome,
+    Record,
+    Subject,
+)
 
 ACCOUNT_FIELDS = (
     "customer_number",
@@ -113,8 +124,19 @@ class AccountsConnector(Connector):
         """
         wanted = decisions_by_category({"account": ACCOUNT_SHAPE}, decisions)
         engine = shop_engine(shop_database_url(self.settings))
+        numbers = [d.key for d in wanted["account"] if d.disposition is Disposition.ERASE]
         with engine.begin() as connection:
-            return carry_out(connection, ACCOUNT_SHAPE, wanted["account"], tombstone=_closed_now)
+            # Who they were, read before the tombstone replaces it: their mentions go too.
+            erased = [
+                Customer(row.customer_number, row.name, row.email)
+                for row in connection.execute(
+                    select(customers.c.customer_number, customers.c.name, customers.c.email)
+                    .where(customers.c.customer_number.in_(numbers))
+                )
+            ] if numbers else []
+            outcomes = carry_out(connection, ACCOUNT_SHAPE, wanted["account"],
+                                 tombstone=_closed_now)
+            return outcomes + erase_mentions(connection, erased)
 
     def rectify(
         self, subject: Subject, corrections: Mapping[str, str], *, apply: bool

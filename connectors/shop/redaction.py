@@ -125,3 +125,24 @@ class Redactor:
             text, count = pattern.subn(PLACEHOLDER, text)
             changed = changed or count > 0
         return text, changed
+
+
+def without(customer: Customer, text: str | None) -> tuple[str | None, bool]:
+    """Returns the text with one customer's number, address and full name replaced.
+
+    Used when that customer is erased: other people's notes and messages that name them
+    must not keep them.
+    """
+    if not text:
+        return text, False
+    # Whole tokens only: C100120 must not eat into C1001201, nor an address into a longer one.
+    patterns = [re.compile(rf"(?<!\w){re.escape(customer.customer_number)}(?!\w)"),
+                re.compile(rf"(?<![\w.%+-]){re.escape(customer.email.strip())}(?!\w|[.-]\w)",
+                           re.IGNORECASE)]
+    if customer.name and customer.name.strip():
+        patterns.append(_name_pattern(customer.name))
+    changed = False
+    for pattern in patterns:
+        text, count = pattern.subn(PLACEHOLDER, text)
+        changed = changed or bool(count)
+    return text, changed

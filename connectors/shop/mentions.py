@@ -1,0 +1,47 @@
+"""Erasing a customer from the free text of other people's records.
+
+An agent's note about one customer may name another ("her neighbour Anne Latier, C100120").
+When that other customer is erased, such mentions go too. Only texts that carry the
+customer's number or address are rewritten: a name alone is too common to search for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, Table, func, or_, select, update
+
+from connectors.shop.redaction import Customer, without
+from connectors.shop.schema import contact_messages, support_notes
+from dsar.connector import Outcome
+
+#: The free-text columns that may name a customer, per table.
+TEXTS: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (support_notes, ("body",)),
+    (contact_messages, ("subject", "body")),
+)
+
+
+def erase_mentions(connection: Connection, erased: Iterable[Customer]) -> list[Outcome]:
+    """Rewrites every text that names an erased customer; one query per table and text."""
+    erased = [c for c in erased if c.customer_number or c.email.strip()]
+    outcomes = []
+    for table, columns in TEXTS:
+        for column_name in columns:
+            column = table.c[column_name]
+            needles = [column.contains(c.customer_number, autoescape=True) for c in erased]
+            needles += [func.lower(column).contains(c.email.strip().lower(), autoescape=True)
+                        for c in erased if c.email.strip()]
+            if not needles:
+                continue
+            for row in connection.execute(select(table.c.id, column).where(or_(*needles))).all():
+                text, changed = row[1], False
+                for customer in erased:
+                    text, hit = without(customer, text)
+                    changed = changed or hit
+                if changed:
+                    connection.execute(update(table).where(table.c.id == row[0])
+                                       .values({column_name: text}))
+                    outcomes.append(Outcome(table.name, str(row[0]), "mention_removed",
+                                            fields=(column_name,)))
+    return outcomes
