@@ -79,6 +79,8 @@ def _banner(base_url: str, workers: int, cfg: dict) -> None:
     """Tells the person where to go and where the mails land."""
     click.echo("")
     click.echo(f"  dsar is running at {base_url}/")
+    click.echo(f"  the officers' console is at {base_url}/console/ "
+               "(add an officer: .venv/bin/dsar officer create YOU@EXAMPLE.NL)")
     click.echo(f"  workers: {workers}, plus one scheduler for periodic jobs")
     if not cfg["MAIL_SERVER"]:
         click.echo(f"  mails land in {cfg['OUTBOX_DIR']}/*.eml")
