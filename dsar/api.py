@@ -18,8 +18,9 @@ from dsar import decisions, mails, processing, suppression
 from dsar.clock import iso, utcnow
 from dsar.errors import error_response
 from dsar.extensions import csrf, db
-from dsar.lifecycle import RequestStatus, RequestType, TaskStatus
-from dsar.models import DsarRequest, is_request_id
+from dsar.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
+from dsar.listing import PAGE_SIZE, queue_query
+from dsar.models import request_or_404
 from dsar.officers import token_required
 from dsar.transitions import record_event
 
@@ -34,7 +35,7 @@ MAX_SUPPRESSION_CHECK = 1000
 @token_required
 def get_request(request_id: str) -> Response:
     """A request's type, status, dates and tasks."""
-    dsar_request = _request_or_404(request_id)
+    dsar_request = request_or_404(request_id)
     return jsonify(
         id=dsar_request.id,
         type=str(dsar_request.type),
@@ -67,14 +68,6 @@ def openapi() -> Response:
                                mimetype="application/yaml")
 
 
-def _request_or_404(request_id: str) -> DsarRequest:
-    """The request with that id, or a 404."""
-    dsar_request = db.session.get(DsarRequest, request_id) if is_request_id(request_id) else None
-    if dsar_request is None:
-        abort(404, description="No request with that id.")
-    return dsar_request
-
-
 def _officer() -> str:
     """The acting officer's address, for the timeline."""
     return str(g.officer.email)
@@ -84,7 +77,7 @@ def _officer() -> str:
 @token_required
 def get_plan(request_id: str) -> ResponseReturnValue:
     """What an erasure or rectification will do, per connector and record."""
-    dsar_request = _request_or_404(request_id)
+    dsar_request = request_or_404(request_id)
     if dsar_request.plan is None:
         return error_response(409, "no_plan", "This request has no plan (yet).",
                               {"status": str(dsar_request.status)})
@@ -97,7 +90,7 @@ def get_plan(request_id: str) -> ResponseReturnValue:
 def decide(request_id: str, action: str) -> ResponseReturnValue:
     """approve (a plan, or an access answer held for review), deny and extend (with
     {"reason"}, extend also {"months": 1|2}), retry (the failed tasks)."""
-    dsar_request = _request_or_404(request_id)
+    dsar_request = request_or_404(request_id)
     payload = request.get_json(silent=True) or {}
     reason = payload.get("reason") if isinstance(payload, dict) else None
     try:
@@ -128,8 +121,6 @@ def _text(value: object) -> str | None:
 @token_required
 def list_requests() -> ResponseReturnValue:
     """The queue: ?status=&type=&overdue=1&q=&page=, most urgent first, 50 a page."""
-    from dsar.console import PAGE_SIZE, queue_query
-
     args = request.args
     query = queue_query(status=args.get("status", "all"), kind=args.get("type", ""),
                         overdue=args.get("overdue") in {"1", "true"}, search=args.get("q", ""))
@@ -140,7 +131,7 @@ def list_requests() -> ResponseReturnValue:
             "id": r.id, "type": str(r.type), "status": str(r.status),
             "received_at": iso(r.received_at), "due_at": iso(r.due_at),
             "extended": r.extended_at is not None,
-            "overdue": r.due_at < utcnow() and r.status not in {"completed", "denied", "expired"},
+            "overdue": r.due_at < utcnow() and r.status in OPEN_STATUSES,
         } for r in page.items],
     )
 
@@ -149,7 +140,7 @@ def list_requests() -> ResponseReturnValue:
 @token_required
 def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
     """Records that the officer did a manual task: {"note": "what was done"}."""
-    dsar_request = _request_or_404(request_id)
+    dsar_request = request_or_404(request_id)
     task = next((t for t in dsar_request.tasks if t.id == task_id), None)
     if task is None:
         abort(404, description="No such task on this request.")
@@ -169,7 +160,7 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
 @token_required
 def lift_restriction(request_id: str) -> ResponseReturnValue:
     """Tells the person first (Art. 18(3)), then records the restriction as lifted."""
-    dsar_request = _request_or_404(request_id)
+    dsar_request = request_or_404(request_id)
     restricted = dsar_request.status == RequestStatus.COMPLETED
     if dsar_request.type != RequestType.RESTRICTION or not restricted:
         return error_response(409, "not_restricted",

@@ -11,51 +11,23 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 
 from dsar import audit, decisions, figures, processing
-from dsar.addresses import normalise_email
 from dsar.auth import ROLES, officer_required
 from dsar.clock import utcnow
 from dsar.deadlines import days_left
 from dsar.extensions import db
 from dsar.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
-from dsar.models import DsarRequest, Officer, RequestEvent, is_request_id
+from dsar.listing import PAGE_SIZE, queue_query
+from dsar.models import DsarRequest, Officer, RequestEvent, request_or_404
 from dsar.storage import answer_path
 from dsar.transitions import record_event
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-PAGE_SIZE = 50
 WEEKS_SHOWN = 12
 CHART_HEIGHT = 120
-OPEN = sorted(OPEN_STATUSES)
-
-
-def queue_query(
-    *, status: str = "", kind: str = "", overdue: bool = False, mine: int | None = None,
-    search: str = "",
-) -> Select[tuple[DsarRequest]]:
-    """The requests matching the queue's filters, the most urgent first."""
-    query = select(DsarRequest).order_by(DsarRequest.due_at, DsarRequest.id)
-    if status == "open" or not status:
-        query = query.where(DsarRequest.status.in_(OPEN))
-    elif status != "all":
-        query = query.where(DsarRequest.status == status)
-    if kind:
-        query = query.where(DsarRequest.type == kind)
-    if overdue:
-        query = query.where(DsarRequest.due_at < utcnow())
-    if mine is not None:
-        query = query.where(DsarRequest.assigned_to_id == mine)
-    if search:
-        term = search.strip()
-        if is_request_id(term.lower()):
-            query = query.where(DsarRequest.id == term.lower())
-        else:
-            query = query.where(or_(DsarRequest.email == normalise_email(term),
-                                    DsarRequest.id.startswith(term.lower())))
-    return query
 
 
 @bp.get("/")
@@ -74,7 +46,7 @@ def queue() -> ResponseReturnValue:
     now = utcnow()
     overdue_count = db.session.scalar(
         select(func.count()).select_from(DsarRequest)
-        .where(DsarRequest.status.in_(OPEN), DsarRequest.due_at < now)
+        .where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < now)
     )
     return render_template(
         "console/queue.html", page=page, now=now, days_left=days_left, args=args,
@@ -83,19 +55,11 @@ def queue() -> ResponseReturnValue:
     )
 
 
-def _request_or_404(request_id: str) -> DsarRequest:
-    """The request with that id, or a 404."""
-    found = db.session.get(DsarRequest, request_id) if is_request_id(request_id) else None
-    if found is None:
-        abort(404)
-    return found
-
-
 @bp.get("/requests/<request_id>")
 @officer_required()
 def detail(request_id: str) -> ResponseReturnValue:
     """Everything about one request: who, what, tasks, plan, timeline, answer."""
-    found = _request_or_404(request_id)
+    found = request_or_404(request_id)
     events = db.session.scalars(
         select(RequestEvent).where(RequestEvent.request_id == found.id).order_by(RequestEvent.id)
     ).all()
@@ -133,7 +97,7 @@ def _review_records(found: DsarRequest) -> list[dict[str, object]]:
 
 def _decide(request_id: str, action: str) -> ResponseReturnValue:
     """Carries out one decision from a form and returns to the request's page."""
-    found = _request_or_404(request_id)
+    found = request_or_404(request_id)
     form = request.form
     officer = current_user.email
     try:
@@ -176,7 +140,7 @@ def decide(request_id: str, action: str) -> ResponseReturnValue:
 @officer_required()
 def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
     """The officer did a manual task and says what."""
-    found = _request_or_404(request_id)
+    found = request_or_404(request_id)
     task = next((t for t in found.tasks if t.id == task_id), None)
     note = request.form.get("note", "").strip()
     if task is None or task.status != TaskStatus.MANUAL:
@@ -195,7 +159,7 @@ def answer_file(request_id: str, filename: str) -> ResponseReturnValue:
     """The answer as the person received it; the officer's download is recorded."""
     from flask import send_file
 
-    found = _request_or_404(request_id)
+    found = request_or_404(request_id)
     path = answer_path(found.id, filename)
     if not path.is_file():
         abort(404)
@@ -210,7 +174,7 @@ def answer_file(request_id: str, filename: str) -> ResponseReturnValue:
 @officer_required()
 def audit_csv(request_id: str) -> Response:
     """The request's audit trail as CSV."""
-    found = _request_or_404(request_id)
+    found = request_or_404(request_id)
     body = audit.to_csv(audit.entries(request_id=found.id))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="audit-{found.id}.csv"',
@@ -249,7 +213,7 @@ def officers() -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     """Open requests by status and type, what is due, how fast answers go out, per week."""
     now = utcnow()
-    open_filter = DsarRequest.status.in_(OPEN)
+    open_filter = DsarRequest.status.in_(OPEN_STATUSES)
     by_status = dict(db.session.execute(
         select(DsarRequest.status, func.count()).where(open_filter).group_by(DsarRequest.status)
     ).all())

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from dsar.corrections import validate_corrections
 from dsar.grounds import RESTRICTION_GROUNDS
-from dsar.lifecycle import PROCESSED_TYPES, RequestType
+from dsar.lifecycle import RequestType
 
 TYPE_LABELS = {
     RequestType.ACCESS: "See the data you hold about me (access)",
@@ -77,7 +77,7 @@ class RequestForm(FlaskForm):
     type = SelectField(
         "What would you like us to do?",
         choices=[
-            SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType if t in PROCESSED_TYPES
+            SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType
         ],
         validators=[DataRequired("Choose what you would like us to do.")],
     )

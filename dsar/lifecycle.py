@@ -19,10 +19,6 @@ class RequestType(StrEnum):
     OBJECTION = "objection"  # Art. 21
 
 
-#: The types this version carries out end to end.
-PROCESSED_TYPES = frozenset(RequestType)
-
-
 class RequestStatus(StrEnum):
     """Where a request stands."""
 
@@ -74,10 +70,8 @@ def check_transition(current: RequestStatus, target: RequestStatus) -> None:
         raise InvalidTransition(f"a request cannot go from {current} to {target}")
 
 
-def is_final(status: RequestStatus) -> bool:
-    """Whether a request in this status is over (nothing more will happen by itself)."""
-    return not TRANSITIONS[status] or status is RequestStatus.FAILED
-
+#: Statuses a request ends in for good.
+CLOSED_STATUSES = frozenset(s for s, onward in TRANSITIONS.items() if not onward)
 
 #: Statuses that still need work, failed ones included: the queue and the digest show these.
-OPEN_STATUSES = frozenset(s for s in RequestStatus if not is_final(s)) | {RequestStatus.FAILED}
+OPEN_STATUSES = frozenset(RequestStatus) - CLOSED_STATUSES

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from flask import abort
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +24,15 @@ def _new_id() -> str:
 def is_request_id(value: str) -> bool:
     """Whether a string has the form of a request id (32 lower-case hex digits)."""
     return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+def request_or_404(request_id: str) -> DsarRequest:
+    """The request with that id, or a 404; an id of the wrong form never reaches the database."""
+    if not is_request_id(request_id):
+        abort(404, description="No request with that id.")
+    found: DsarRequest = db.get_or_404(DsarRequest, request_id,
+                                       description="No request with that id.")
+    return found
 
 
 class DsarRequest(db.Model):  # type: ignore[name-defined,misc]

@@ -226,8 +226,12 @@ def _record_failure(task_id: int, exc: Exception) -> None:
     db.session.commit()
 
 
-def claim_assembly(request_id: str) -> None:
-    """Enqueues the answer once every task has ended; of racing callers, exactly one wins."""
+def claim_assembly(request_id: str) -> bool:
+    """Enqueues the answer once every task has ended; of racing callers, exactly one wins.
+
+    Returns:
+        Whether this call enqueued it.
+    """
     from dsar import jobs
 
     open_tasks = db.session.scalar(
@@ -236,7 +240,7 @@ def claim_assembly(request_id: str) -> None:
         .where(ConnectorTask.request_id == request_id, ConnectorTask.status.not_in(TASK_ENDS))
     )
     if open_tasks:
-        return
+        return False
     claimed = rows_changed(
         update(DsarRequest)
         .where(DsarRequest.id == request_id, DsarRequest.assembly_started_at.is_(None))
@@ -245,3 +249,4 @@ def claim_assembly(request_id: str) -> None:
     db.session.commit()
     if claimed:
         queues.enqueue(queues.ANSWERS, jobs.assemble_answer, request_id)
+    return bool(claimed)

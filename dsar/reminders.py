@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 DUE_SOON = timedelta(days=7)
 DAY = 86400
-OPEN = sorted(OPEN_STATUSES)
 
 
 def send_digest() -> int:
@@ -45,7 +44,7 @@ def _send(now: datetime) -> int:
     """Mails the digest to every officer; returns how many were mailed."""
     urgent = db.session.scalars(
         select(DsarRequest)
-        .where(DsarRequest.status.in_(OPEN), DsarRequest.due_at < now + DUE_SOON)
+        .where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < now + DUE_SOON)
         .order_by(DsarRequest.due_at)
     ).all()
     if not urgent:

@@ -93,8 +93,7 @@ def _redrive_answers(stale_before: datetime) -> int:
     count = 0
     for request in in_progress:
         if request.assembly_started_at is None:
-            processing.claim_assembly(request.id)
-            count += int(request.assembly_started_at is not None)
+            count += processing.claim_assembly(request.id)
         elif request.assembly_started_at < stale_before:
             request.assembly_started_at = utcnow()
             db.session.commit()
