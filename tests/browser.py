@@ -12,16 +12,17 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
@@ -99,16 +100,29 @@ def screenshot(browser: webdriver.Chrome, name: str) -> Path:
     return path
 
 
+def wait_until(browser: webdriver.Chrome, condition: Callable[[Any], Any]) -> Any:
+    """Waits until `condition(browser)` is truthy and returns its value.
+
+    While a form's answer loads, an element found in the old document can vanish before it
+    is read; chromedriver then raises one of several errors. Those only mean "not yet".
+    """
+    return WebDriverWait(browser, PAGE_TIMEOUT, ignored_exceptions=(WebDriverException,)).until(
+        condition
+    )
+
+
 def wait_for_heading(browser: webdriver.Chrome, text: str) -> str:
     """Waits until the page's main heading contains `text`.
 
     Returns:
         The heading as the browser shows it.
     """
-    WebDriverWait(browser, PAGE_TIMEOUT).until(
-        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), text)
-    )
-    return str(browser.find_element(By.TAG_NAME, "h1").text)
+    def heading(driver: webdriver.Chrome) -> str | bool:
+        """The heading once it says `text`."""
+        shown = str(driver.find_element(By.TAG_NAME, "h1").text)
+        return shown if text in shown else False
+
+    return str(wait_until(browser, heading))
 
 
 def link_to(server: str, message: EmailMessage) -> str:

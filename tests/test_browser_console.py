@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
 from connectors.shop.seed import DEMO_EMAIL
@@ -25,11 +24,11 @@ from dsar.models import DsarRequest, RequestEvent
 from dsar.officers import create_officer
 from dsar.storage import answer_path
 from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
-    PAGE_TIMEOUT,
     browser_fixture,
     live_server_fixture,
     screenshot,
     wait_for_heading,
+    wait_until,
 )
 from tests.helpers import confirm_request, text_of
 
@@ -85,23 +84,16 @@ def _press(browser, label, within=None):
     """
     button = (within or browser).find_element(By.XPATH, f".//button[normalize-space()='{label}']")
     button.click()
-    WebDriverWait(browser, PAGE_TIMEOUT).until(expected_conditions.staleness_of(button))
-    return WebDriverWait(browser, PAGE_TIMEOUT).until(_flash_text)
+    wait_until(browser, expected_conditions.staleness_of(button))
+    return wait_until(browser, _flash_text)
 
 
 def _flash_text(browser):
-    """The flash message once the new page shows one; False while the page is still loading.
-
-    Right after a form is sent the old document may still be half there: an element found
-    in it is gone a moment later, so such a miss only means "not yet".
-    """
-    try:
-        if browser.execute_script("return document.readyState") != "complete":
-            return False
-        found = browser.find_elements(By.CSS_SELECTOR, "p.flash")
-        return found[0].text if found and found[0].is_displayed() else False
-    except WebDriverException:
+    """The flash message once the new page shows one; False while the page is still loading."""
+    if browser.execute_script("return document.readyState") != "complete":
         return False
+    found = browser.find_elements(By.CSS_SELECTOR, "p.flash")
+    return found[0].text if found and found[0].is_displayed() else False
 
 
 def _request(app, request_id):
@@ -169,7 +161,7 @@ def test_officer_signs_in_finds_a_request_and_opens_it(app, client, live_server,
     search = browser.find_element(By.CSS_SELECTOR, "input[type=search][name=q]")
     search.send_keys("  Mila.Jansen@Example.org ")
     search.submit()
-    WebDriverWait(browser, PAGE_TIMEOUT).until(lambda b: "q=" in b.current_url)
+    wait_until(browser, lambda b: "q=" in b.current_url)
     [row] = browser.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
     assert "mila.jansen@example.org" in row.text and "erasure" in row.text
     assert browser.find_element(By.CSS_SELECTOR, "input[name=q]").get_property("value") \
@@ -336,7 +328,7 @@ def test_officer_withholds_a_passage_and_releases_the_access_answer(
     assert released.released_by == OFFICER_EMAIL
     _open_request(browser, live_server, request_id)
     browser.find_element(By.LINK_TEXT, "JSON").click()
-    WebDriverWait(browser, PAGE_TIMEOUT).until(lambda b: b.current_url.endswith("/report.json"))
+    wait_until(browser, lambda b: b.current_url.endswith("/report.json"))
     downloaded = browser.find_element(By.TAG_NAME, "body").text
     with app.app_context():
         on_disk = answer_path(request_id, "report.json").read_text()

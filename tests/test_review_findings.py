@@ -104,6 +104,7 @@ def test_intake_works_while_redis_is_down(app):
     with down.app_context():
         owed = db.session.scalars(select(OutgoingMail)).all()
         assert len(owed) == 1 and owed[0].sent_at is None, "the sweep sends it later"
+        db.session.close()  # return the connection before the pool is closed
         db.engine.dispose()
 
 
