@@ -54,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     app.jinja_env.globals["zip"] = zip
+    from dsar.lifecycle import CLOSED_STATUSES
+
+    app.jinja_env.globals["CLOSED_STATUSES"] = CLOSED_STATUSES
     if app.config["PROXY_COUNT"]:
         # Behind a TLS proxy the client's address is in X-Forwarded-For; rate limits need it.
         proxies = app.config["PROXY_COUNT"]
