@@ -34,9 +34,11 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
+## lint: style, types, and the house rules between the parts (pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy dsar connectors config
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance/*.db instance/outbox instance/reports

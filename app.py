@@ -1,5 +1,5 @@
 """WSGI entry point: `gunicorn app:app`."""
 
-from dsar import create_app
+from dsar.app import create_app
 
 app = create_app()

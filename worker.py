@@ -12,7 +12,8 @@ import logging
 from rq import Worker
 from rq.cron import CronScheduler
 
-from dsar import create_app, jobcontext, jobs, queues
+from dsar.app import create_app
+from dsar.work import jobcontext, jobs, queues
 
 #: How often the sweep looks for lost work, in seconds.
 SWEEP_INTERVAL = 60

@@ -10,10 +10,12 @@ import pyotp
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from flask_migrate.cli import db as db_group
 
-from dsar import audit, create_app
+from dsar import audit
+from dsar.app import create_app
 from dsar.extensions import db
 from dsar.models import AuditHead
-from dsar.officers import OfficerError, create_officer, find_officer, issue_token
+from dsar.runner import run
+from dsar.web.officers import OfficerError, create_officer, find_officer, issue_token
 
 cli = FlaskGroup(
     name="dsar",
@@ -34,8 +36,6 @@ cli.add_command(shell_command)
 @with_appcontext
 def run_command(host: str, port: int, workers: int) -> None:
     """Runs the web app, workers and scheduler on this machine (Redis embedded unless set)."""
-    from dsar.runner import run
-
     sys.exit(run(host, port, workers))
 
 

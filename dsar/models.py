@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.lifecycle import RequestStatus, RequestType, TaskStatus
+from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
 
 
 def _new_id() -> str:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from flask import current_app
+
 from dsar.connector import Connector
 
 ENTRY_POINT_GROUP = "dsar.connectors"
@@ -56,3 +58,9 @@ class ConnectorRegistry:
     def get_class(self, name: str) -> type[Connector]:
         """Returns the connector class of that name."""
         return self._classes[name]
+
+
+def current_registry() -> ConnectorRegistry:
+    """The connectors installed in this environment, as the running app discovered them."""
+    reg: ConnectorRegistry = current_app.extensions["dsar.connectors"]
+    return reg

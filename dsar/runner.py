@@ -13,7 +13,7 @@ from types import FrameType
 import click
 from flask import current_app
 
-from dsar import ROOT
+from dsar.app import ROOT
 from dsar.embedded_redis import EmbeddedRedis
 
 STOP_GRACE_SECONDS = 15

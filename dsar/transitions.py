@@ -7,8 +7,8 @@ import logging
 from dsar import audit
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.lifecycle import RequestStatus, check_transition
 from dsar.models import DsarRequest, RequestEvent
+from dsar.policy.lifecycle import RequestStatus, check_transition
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,12 @@ from sqlalchemy import create_engine
 
 from connectors.shop.schema import create_demo_shop
 from connectors.shop.seed import DEMO_EMAIL, seed_shop
-from dsar import create_app, jobcontext, queues
+from dsar.app import create_app
 from dsar.connector import Subject
 from dsar.embedded_redis import EmbeddedRedis
-from dsar.lifecycle import RequestStatus
+from dsar.policy.lifecycle import RequestStatus
+from dsar.registry import current_registry
+from dsar.work import jobcontext, queues
 
 
 def main() -> None:
@@ -54,11 +56,11 @@ def _bench(folder: Path, shop_url: str, redis_url: str, repeat: int, queue_size:
     """Runs the timings against a prepared shop and Redis."""
     from flask_migrate import upgrade
 
-    from dsar import processing
     from dsar.extensions import db
-    from dsar.intake import submit
     from dsar.models import DsarRequest
     from dsar.transitions import transition
+    from dsar.web.intake import submit
+    from dsar.work import tasks
 
     app = create_app({
         "DATABASE_URL": f"sqlite:///{folder / 'dsar.db'}", "SHOP_DATABASE_URL": shop_url,
@@ -68,7 +70,7 @@ def _bench(folder: Path, shop_url: str, redis_url: str, repeat: int, queue_size:
     jobcontext.bind(app)
     with app.app_context():
         upgrade()
-        registry = processing.registry()
+        registry = current_registry()
         subject = Subject(email=DEMO_EMAIL)
         for name in registry.names:
             connector = registry.create(name, app.config)
@@ -82,9 +84,9 @@ def _bench(folder: Path, shop_url: str, redis_url: str, repeat: int, queue_size:
 
         dsar_request = submit({"email": DEMO_EMAIL, "type": "access"})
         transition(dsar_request, RequestStatus.VERIFIED, actor="requester")
-        processing.start(dsar_request, actor="system")
+        tasks.start(dsar_request, actor="system")
         db.session.commit()
-        processing.enqueue_pending(dsar_request)
+        tasks.enqueue_pending(dsar_request)
         request_id = dsar_request.id
     worker = SimpleWorker(list(queues.ALL_QUEUES), connection=_redis(app))
     started = time.perf_counter()
@@ -104,7 +106,7 @@ def _bench_queue(app, size: int) -> None:  # type: ignore[no-untyped-def]
     from dsar.clock import utcnow
     from dsar.extensions import db
     from dsar.models import DsarRequest
-    from dsar.officers import create_officer
+    from dsar.web.officers import create_officer
 
     now = utcnow()
     statuses = ["in_progress", "completed", "awaiting_approval", "completed", "denied"]

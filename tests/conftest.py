@@ -134,7 +134,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'dsar.db'}"
     from flask_migrate import downgrade, upgrade
 
-    from dsar import create_app
+    from dsar.app import create_app
     from dsar.extensions import db
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s" * 40})
@@ -159,8 +159,9 @@ def app(
     tmp_path: Path,
 ) -> Iterator[Flask]:
     """The real app on the test database, Redis and SMTP server; rows removed afterwards."""
-    from dsar import create_app, jobcontext
+    from dsar.app import create_app
     from dsar.extensions import db
+    from dsar.work import jobcontext
 
     app = create_app(
         {
@@ -194,7 +195,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def run_jobs(app: Flask, redis: Redis) -> Any:
     """Runs a real RQ worker over dsar's queues until they are empty."""
-    from dsar import queues
+    from dsar.work import queues
 
     def run() -> None:
         worker = SimpleWorker(list(queues.ALL_QUEUES), connection=redis)
@@ -221,7 +222,7 @@ OFFICER = "officer@cplus.example"
 def officer_token(app: Flask) -> str:
     """An API token of a privacy officer."""
     from dsar.extensions import db
-    from dsar.officers import create_officer, issue_token
+    from dsar.web.officers import create_officer, issue_token
 
     with app.app_context():
         token = issue_token(create_officer(OFFICER, "correct horse battery"))

@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from connectors.shop.seed import DEMO_EMAIL
 from dsar import audit
+from dsar.answer.storage import answer_path
 from dsar.clock import utcnow
-from dsar.deadlines import add_months
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
-from dsar.officers import create_officer
-from dsar.storage import answer_path
+from dsar.policy.deadlines import add_months
+from dsar.web.officers import create_officer
 from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
     browser_fixture,
     live_server_fixture,

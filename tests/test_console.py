@@ -15,7 +15,7 @@ from dsar.cli import cli
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, Officer, RequestEvent
-from dsar.officers import create_officer
+from dsar.web.officers import create_officer
 from tests.helpers import confirm_request, csrf_token, text_of
 
 PASSWORD = "correct horse battery"

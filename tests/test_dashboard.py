@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from dsar import reminders
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.figures import bar_heights, median_days, weekly_counts
 from dsar.models import DsarRequest
-from dsar.officers import create_officer
+from dsar.web.figures import bar_heights, median_days, weekly_counts
+from dsar.web.officers import create_officer
+from dsar.work import reminders
 from tests.helpers import csrf_token, text_of
 
 

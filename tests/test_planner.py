@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 
 from dsar.connector import Disposition, Record
-from dsar.planner import plan_erasure
-from dsar.retention import RetentionRulesError, load_rules, parse_rules
+from dsar.policy.planner import plan_erasure
+from dsar.policy.retention import RetentionRulesError, parse_rules
+from dsar.work.rules import load_rules
 
 TODAY = date(2026, 11, 24)
 RULES = load_rules()

@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 
 import config
-from dsar import create_app
-from dsar.deadlines import add_months, days_left, due_at
-from dsar.lifecycle import (
+from dsar.app import create_app
+from dsar.policy.deadlines import add_months, days_left, due_at
+from dsar.policy.lifecycle import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     InvalidTransition,
@@ -251,3 +251,4 @@ def test_production_refuses_to_start_without_a_suppression_key(production):
     """Without its own key, rotating SECRET_KEY would silently empty the suppression list."""
     with pytest.raises(RuntimeError, match="DSAR_SUPPRESSION_KEY"):
         create_app({**production, "SECRET_KEY": "p" * 32})
+

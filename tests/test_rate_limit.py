@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import config
-from dsar import create_app
+from dsar.app import create_app
 from dsar.extensions import db
 
 

@@ -13,13 +13,14 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from dsar import ROOT, jobs
+from dsar.app import ROOT
 from dsar.clock import utcnow
 from dsar.connector import Category, Connector, Record
 from dsar.extensions import db
-from dsar.lifecycle import TaskStatus
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
+from dsar.policy.lifecycle import TaskStatus
 from dsar.registry import ConnectorRegistry
+from dsar.work import jobs
 from tests.conftest import _free_port
 from tests.helpers import download, link_in
 

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 import config
 from connectors.shop.seed import DEMO_EMAIL
-from dsar import create_app, decisions, suppression
+from dsar.app import create_app
 from dsar.extensions import db
 from dsar.models import DsarRequest, OutgoingMail, RequestEvent
+from dsar.work import decisions, suppression
 from tests.helpers import confirm_request
 
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from connectors.shop import schema
 from connectors.shop.seed import DEMO_EMAIL
-from dsar import holds
 from dsar.extensions import db
 from dsar.models import DsarRequest, RetentionHold
+from dsar.work import holds
 from tests.helpers import confirm_request, download, link_in
 
 PERSONAL = {

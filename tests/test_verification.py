@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from dsar.extensions import db
-from dsar.lifecycle import RequestStatus
 from dsar.models import ConnectorTask, DsarRequest, RequestEvent
+from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, sign
 from dsar.transitions import transition
 from tests.helpers import csrf_token, link_in

@@ -1,0 +1,125 @@
+"""The application factory: settings, extensions, the installed connectors and the blueprints."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+from dsar.extensions import csrf, db, limiter, mail, migrate
+from dsar.policy.lifecycle import CLOSED_STATUSES
+from dsar.registry import ConnectorRegistry
+from dsar.web import api, auth, console, delivery, errors, intake, security, verification
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Builds the web app from DSAR_ settings, optionally overridden by `test_config`."""
+    app = Flask(
+        "dsar",  # the package's name, as before the factory had a module of its own
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    settings = config.load()
+    settings.update(test_config or {})
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _resolve_defaults(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    app.extensions["dsar.connectors"] = ConnectorRegistry.discover()
+
+    auth.login_manager.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(intake.bp)
+    app.register_blueprint(verification.bp)
+    app.register_blueprint(delivery.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+    security.init_app(app)
+    app.jinja_env.globals["zip"] = zip
+    app.jinja_env.globals["CLOSED_STATUSES"] = CLOSED_STATUSES
+    if app.config["PROXY_COUNT"]:
+        # Behind a TLS proxy the client's address is in X-Forwarded-For; rate limits need it.
+        proxies = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Lets the web app and workers share one SQLite file: WAL, and waiting on locks."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _resolve_defaults(app: Flask) -> None:
+    """Fills the settings left empty with the embedded defaults under the instance folder."""
+    instance = Path(app.instance_path)
+    cfg = app.config
+    cfg["DATABASE_URL"] = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'dsar.db'}"
+    cfg["SHOP_DATABASE_URL"] = cfg["SHOP_DATABASE_URL"] or f"sqlite:///{instance / 'shop.db'}"
+    cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
+    cfg["REPORTS_DIR"] = cfg["REPORTS_DIR"] or str(instance / "reports")
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    # Query values are personal data: they must not ride along in error messages and logs.
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
+    # Mail is really sent whenever a server is set, in tests too.
+    cfg["MAIL_SUPPRESS_SEND"] = False
+    cfg["SECRET_KEY"] = _secret_key(cfg["SECRET_KEY"], cfg["ENV"], instance)
+    if cfg["ENV"] == "production" and len(cfg["SUPPRESSION_KEY"]) < MIN_SECRET_LENGTH:
+        # Derived from SECRET_KEY, rotating that key would empty the suppression list.
+        raise RuntimeError(f"set DSAR_SUPPRESSION_KEY to a random value of at least "
+                           f"{MIN_SECRET_LENGTH} characters that is never rotated")
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_SECURE"] = cfg["ENV"] == "production"
+    # Limits are counted in Redis, so several web processes and machines share one count.
+    redis_url = cfg["REDIS_URL"]
+    if redis_url.startswith("unix://"):
+        redis_url = "redis+" + redis_url
+    cfg.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # With Redis down, requests are still taken (the sweep sends their mails later).
+    cfg.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if cfg["ENV"] == "testing":
+        cfg.setdefault("RATELIMIT_ENABLED", False)
+
+
+def _secret_key(key: str, env: str, instance: Path) -> str:
+    """Returns the signing key; production refuses a missing, default or short one."""
+    if key and key != config.UNSET_SECRET:
+        if env == "production" and len(key) < MIN_SECRET_LENGTH:
+            raise RuntimeError(f"DSAR_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return key
+    if env == "production":
+        raise RuntimeError("set DSAR_SECRET_KEY to a long random value to run in production")
+    # Outside production a key is made once and kept, so links survive a restart.
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+        logging.getLogger(__name__).info("secret_key=generated path=%s", key_file)
+    return key_file.read_text().strip()

@@ -1,0 +1,211 @@
+"""The officers' JSON API under /api/v1/ (intake and verification live with their pages)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    request,
+    send_from_directory,
+)
+from flask.typing import ResponseReturnValue
+
+from dsar.clock import iso, utcnow
+from dsar.extensions import csrf, db
+from dsar.models import request_or_404
+from dsar.policy.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
+from dsar.transitions import record_event
+from dsar.web.errors import error_response
+from dsar.web.listing import PAGE_SIZE, queue_query
+from dsar.web.officers import token_required
+from dsar.work import decisions, mails, suppression, tasks
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Officers' API calls carry a bearer token, never a cookie: there is nothing to forge.
+csrf.exempt(bp)
+
+MAX_SUPPRESSION_CHECK = 1000
+
+
+@bp.get("/requests/<request_id>")
+@token_required
+def get_request(request_id: str) -> Response:
+    """A request's type, status, dates and tasks."""
+    dsar_request = request_or_404(request_id)
+    return jsonify(
+        id=dsar_request.id,
+        type=str(dsar_request.type),
+        status=str(dsar_request.status),
+        received_at=iso(dsar_request.received_at),
+        due_at=iso(dsar_request.due_at),
+        verified_at=iso(dsar_request.verified_at),
+        answered_at=iso(dsar_request.answered_at),
+        failure_reason=dsar_request.failure_reason,
+        corrections=dsar_request.corrections,
+        restriction_ground=dsar_request.restriction_ground,
+        tasks=[
+            {
+                "id": task.id,
+                "connector": task.connector,
+                "action": task.action,
+                "status": str(task.status),
+                "attempts": task.attempts,
+                "error": task.error,
+            }
+            for task in dsar_request.tasks
+        ],
+    )
+
+
+@bp.get("/openapi.yaml")
+def openapi() -> Response:
+    """The OpenAPI description of this API."""
+    return send_from_directory(current_app.static_folder or "", "openapi.yaml",
+                               mimetype="application/yaml")
+
+
+def _officer() -> str:
+    """The acting officer's address, for the timeline."""
+    return str(g.officer.email)
+
+
+@bp.get("/requests/<request_id>/plan")
+@token_required
+def get_plan(request_id: str) -> ResponseReturnValue:
+    """What an erasure or rectification will do, per connector and record."""
+    dsar_request = request_or_404(request_id)
+    if dsar_request.plan is None:
+        return error_response(409, "no_plan", "This request has no plan (yet).",
+                              {"status": str(dsar_request.status)})
+    return jsonify(id=dsar_request.id, type=str(dsar_request.type),
+                   status=str(dsar_request.status), **dsar_request.plan)
+
+
+@bp.post("/requests/<request_id>/<any(approve, deny, extend, retry):action>")
+@token_required
+def decide(request_id: str, action: str) -> ResponseReturnValue:
+    """approve (a plan, or an access answer held for review), deny and extend (with
+    {"reason"}, extend also {"months": 1|2}), retry (the failed tasks)."""
+    dsar_request = request_or_404(request_id)
+    payload = request.get_json(silent=True) or {}
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    try:
+        if action == "approve":
+            decisions.approve(dsar_request, officer=_officer())
+        elif action == "deny":
+            decisions.deny(dsar_request, officer=_officer(), reason=_text(reason))
+        elif action == "extend":
+            months = payload.get("months", 2) if isinstance(payload, dict) else 2
+            decisions.extend(dsar_request, officer=_officer(), reason=_text(reason),
+                             months=months if isinstance(months, int) else 0)
+        else:
+            decisions.retry(dsar_request, officer=_officer())
+    except decisions.DecisionRefused as refused:
+        db.session.rollback()
+        return error_response(409, "decision_refused", str(refused),
+                              {"status": str(dsar_request.status)})
+    return jsonify(id=dsar_request.id, status=str(dsar_request.status),
+                   due_at=iso(dsar_request.due_at)), 202
+
+
+def _text(value: object) -> str | None:
+    """A JSON value that should be text, or None."""
+    return value if isinstance(value, str) else None
+
+
+@bp.get("/requests")
+@token_required
+def list_requests() -> ResponseReturnValue:
+    """The queue: ?status=&type=&overdue=1&q=&page=, most urgent first, 50 a page."""
+    args = request.args
+    query = queue_query(status=args.get("status", "all"), kind=args.get("type", ""),
+                        overdue=args.get("overdue") in {"1", "true"}, search=args.get("q", ""))
+    page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
+    return jsonify(
+        page=page.page, pages=page.pages, total=page.total,
+        requests=[{
+            "id": r.id, "type": str(r.type), "status": str(r.status),
+            "received_at": iso(r.received_at), "due_at": iso(r.due_at),
+            "extended": r.extended_at is not None,
+            "overdue": r.due_at < utcnow() and r.status in OPEN_STATUSES,
+        } for r in page.items],
+    )
+
+
+@bp.post("/requests/<request_id>/tasks/<int:task_id>/complete")
+@token_required
+def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
+    """Records that the officer did a manual task: {"note": "what was done"}."""
+    dsar_request = request_or_404(request_id)
+    task = next((t for t in dsar_request.tasks if t.id == task_id), None)
+    if task is None:
+        abort(404, description="No such task on this request.")
+    if task.status != TaskStatus.MANUAL:
+        return error_response(409, "not_manual", "Only a manual task can be completed by hand.",
+                              {"status": str(task.status)})
+    payload = request.get_json(silent=True)
+    note = payload.get("note") if isinstance(payload, dict) else None
+    if not isinstance(note, str) or not note.strip():
+        return error_response(422, "invalid_request", "Say what was done.",
+                              {"note": "Describe what was done in the system, for the record."})
+    tasks.complete_manual_task(task, actor=_officer(), note=note.strip()[:2000])
+    return jsonify(id=dsar_request.id, task=task.id, status=str(task.status))
+
+
+@bp.post("/requests/<request_id>/lift-restriction")
+@token_required
+def lift_restriction(request_id: str) -> ResponseReturnValue:
+    """Tells the person first (Art. 18(3)), then records the restriction as lifted."""
+    dsar_request = request_or_404(request_id)
+    restricted = dsar_request.status == RequestStatus.COMPLETED
+    if dsar_request.type != RequestType.RESTRICTION or not restricted:
+        return error_response(409, "not_restricted",
+                              "Only a carried-out restriction can be lifted.")
+    payload = request.get_json(silent=True)
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        return error_response(422, "invalid_request", "Give the reason the person will read.",
+                              {"reason": "Why the restriction ends."})
+    if dsar_request.restriction_lifted_at is None:
+        owed = mails.owe(dsar_request, mails.MailKind.RESTRICTION_LIFTING)
+        owed.payload = {"reason": reason.strip()[:2000]}
+        dsar_request.restriction_lifted_at = utcnow()
+        record_event(dsar_request, "restriction_lifted", actor=_officer(), note=reason.strip())
+        db.session.commit()
+        mails.dispatch(owed)
+    lifted = iso(dsar_request.restriction_lifted_at)
+    return jsonify(id=dsar_request.id, restriction_lifted_at=lifted)
+
+
+@bp.post("/suppressions/check")
+@token_required
+def check_suppressions() -> ResponseReturnValue:
+    """Which of the addresses must get no offers: {"emails": [...]} (at most 1,000)."""
+    payload = request.get_json(silent=True)
+    emails = payload.get("emails") if isinstance(payload, dict) else None
+    if not (
+        isinstance(emails, list)
+        and 0 < len(emails) <= MAX_SUPPRESSION_CHECK
+        and all(isinstance(e, str) for e in emails)
+    ):
+        return error_response(422, "invalid_request", "Give a list of e-mail addresses.",
+                              {"emails": f"A list of 1 to {MAX_SUPPRESSION_CHECK} addresses."})
+    return jsonify(suppressed=suppression.suppressed(emails))
+
+
+@bp.post("/suppressions/lift")
+@token_required
+def lift_suppression() -> ResponseReturnValue:
+    """The person opted in anew (in the shop): {"email": ...} may get offers again."""
+    payload = request.get_json(silent=True)
+    email = payload.get("email") if isinstance(payload, dict) else None
+    if not isinstance(email, str) or "@" not in email:
+        return error_response(422, "invalid_request", "Give the address that opted in anew.",
+                              {"email": "An e-mail address."})
+    lifted = suppression.lift(email)
+    db.session.commit()
+    return jsonify(lifted=lifted)

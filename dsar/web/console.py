@@ -1,0 +1,246 @@
+"""The privacy officer's console: the queue with its deadlines, a request's page, decisions.
+
+Server-rendered, and every action is a plain form POST with a CSRF token, so the console
+works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from dsar import audit
+from dsar.answer.storage import answer_path
+from dsar.clock import utcnow
+from dsar.extensions import db
+from dsar.models import DsarRequest, Officer, RequestEvent, request_or_404
+from dsar.policy.deadlines import days_left
+from dsar.policy.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
+from dsar.transitions import record_event
+from dsar.web import figures
+from dsar.web.auth import ROLES, officer_required
+from dsar.web.listing import PAGE_SIZE, queue_query
+from dsar.web.officers import OfficerError, create_officer
+from dsar.work import decisions, tasks
+from dsar.work.assembly import redacted
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+WEEKS_SHOWN = 12
+CHART_HEIGHT = 120
+
+
+@bp.get("/")
+@officer_required()
+def queue() -> ResponseReturnValue:
+    """All requests with their deadlines, filtered and paginated."""
+    args = request.args
+    query = queue_query(
+        status=args.get("status", "open"),
+        kind=args.get("type", ""),
+        overdue=args.get("overdue") == "1",
+        mine=current_user.id if args.get("mine") == "1" else None,
+        search=args.get("q", ""),
+    )
+    page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
+    now = utcnow()
+    overdue_count = db.session.scalar(
+        select(func.count()).select_from(DsarRequest)
+        .where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < now)
+    )
+    return render_template(
+        "console/queue.html", page=page, now=now, days_left=days_left, args=args,
+        statuses=list(RequestStatus), types=list(RequestType), overdue_count=overdue_count,
+        filter_args={k: v for k, v in args.items() if k != "page"},
+    )
+
+
+@bp.get("/requests/<request_id>")
+@officer_required()
+def detail(request_id: str) -> ResponseReturnValue:
+    """Everything about one request: who, what, tasks, plan, timeline, answer."""
+    found = request_or_404(request_id)
+    events = db.session.scalars(
+        select(RequestEvent).where(RequestEvent.request_id == found.id).order_by(RequestEvent.id)
+    ).all()
+    officers = db.session.scalars(select(Officer).order_by(Officer.email)).all()
+    answer_ready = found.status == RequestStatus.COMPLETED and answer_path(
+        found.id, "report.pdf").is_file()
+    return render_template(
+        "console/request.html", req=found, events=events, officers=officers,
+        days_left=days_left(found.due_at, utcnow()), answer_ready=answer_ready,
+        TaskStatus=TaskStatus, review=_review_records(found),
+    )
+
+
+def _review_records(found: DsarRequest) -> list[dict[str, object]]:
+    """The free-text records of an access answer held for review, third parties flagged first."""
+    if found.status != RequestStatus.AWAITING_APPROVAL or found.type not in {
+        RequestType.ACCESS, RequestType.PORTABILITY
+    }:
+        return []
+    rows = []
+    for task in found.tasks:
+        result = redacted(task.connector, task.result or {}, found.redactions or [])
+        for category, records in result.get("categories", {}).items():
+            for record in records:
+                texts = {k: v for k, v in record["data"].items()
+                         if isinstance(v, str) and len(v) > 40}
+                if texts:
+                    rows.append({"connector": task.connector, "category": category,
+                                 "key": record["key"], "texts": texts,
+                                 "flagged": bool(record["flags"])})
+    return sorted(rows, key=lambda row: not row["flagged"])
+
+
+def _decide(request_id: str, action: str) -> ResponseReturnValue:
+    """Carries out one decision from a form and returns to the request's page."""
+    found = request_or_404(request_id)
+    form = request.form
+    officer = current_user.email
+    try:
+        if action == "approve":
+            decisions.approve(found, officer=officer)
+        elif action == "deny":
+            decisions.deny(found, officer=officer, reason=form.get("reason"))
+        elif action == "extend":
+            months = int(form.get("months", "0")) if form.get("months", "").isdigit() else 0
+            decisions.extend(found, officer=officer, reason=form.get("reason"), months=months)
+        elif action == "retry":
+            decisions.retry(found, officer=officer)
+        elif action == "assign":
+            to_id = form.get("officer", "")
+            to = db.session.get(Officer, int(to_id)) if to_id.isdigit() else None
+            decisions.assign(found, officer=officer, to=to)
+        elif action == "redact":
+            decisions.redact(found, officer=officer, connector=form.get("connector", ""),
+                             category=form.get("category", ""), key=form.get("key", ""),
+                             field=form.get("field", ""), passage=form.get("passage", ""),
+                             reason=form.get("reason"))
+        else:
+            abort(404)
+    except decisions.DecisionRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        flash(f"Done: {action}.", "ok")
+    return redirect(url_for("console.detail", request_id=found.id), code=303)
+
+
+@bp.post("/requests/<request_id>/<any(approve, deny, extend, retry, assign, redact):action>")
+@officer_required()
+def decide(request_id: str, action: str) -> ResponseReturnValue:
+    """One decision, posted from the request's page."""
+    return _decide(request_id, action)
+
+
+@bp.post("/requests/<request_id>/tasks/<int:task_id>/complete")
+@officer_required()
+def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
+    """The officer did a manual task and says what."""
+    found = request_or_404(request_id)
+    task = next((t for t in found.tasks if t.id == task_id), None)
+    note = request.form.get("note", "").strip()
+    if task is None or task.status != TaskStatus.MANUAL:
+        flash("That task is not waiting for you.", "error")
+    elif not note:
+        flash("Say what you did, for the record.", "error")
+    else:
+        tasks.complete_manual_task(task, actor=current_user.email, note=note[:2000])
+        flash("Task completed.", "ok")
+    return redirect(url_for("console.detail", request_id=found.id), code=303)
+
+
+@bp.get("/requests/<request_id>/answer/<any('report.pdf', 'report.json'):filename>")
+@officer_required()
+def answer_file(request_id: str, filename: str) -> ResponseReturnValue:
+    """The answer as the person received it; the officer's download is recorded."""
+    found = request_or_404(request_id)
+    path = answer_path(found.id, filename)
+    if not path.is_file():
+        abort(404)
+    record_event(found, "answer_downloaded", actor=current_user.email, note=filename)
+    db.session.commit()
+    response = send_file(path, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/requests/<request_id>/audit.csv")
+@officer_required()
+def audit_csv(request_id: str) -> Response:
+    """The request's audit trail as CSV."""
+    found = request_or_404(request_id)
+    body = audit.to_csv(audit.entries(request_id=found.id))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="audit-{found.id}.csv"',
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/officers", methods=["GET", "POST"])
+@officer_required("admin")
+def officers() -> ResponseReturnValue:
+    """Admins see and add officers."""
+    if request.method == "POST":
+        role = request.form.get("role", "officer")
+        try:
+            if role not in ROLES:
+                raise OfficerError("choose a role")
+            made = create_officer(request.form.get("email", ""), request.form.get("password", ""),
+                                  role)
+            db.session.flush()
+            audit.append(RequestEvent(request_id=None, kind="officer_created",
+                                      actor=current_user.email, note=made.email, at=utcnow()))
+            db.session.commit()
+            flash(f"Added {made.email} as {role}.", "ok")
+        except OfficerError as exc:
+            db.session.rollback()
+            flash(f"Not added: {exc}.", "error")
+        return redirect(url_for("console.officers"), code=303)
+    everyone = db.session.scalars(select(Officer).order_by(Officer.email)).all()
+    return render_template("console/officers.html", officers=everyone, roles=ROLES)
+
+
+@bp.get("/dashboard")
+@officer_required()
+def dashboard() -> ResponseReturnValue:
+    """Open requests by status and type, what is due, how fast answers go out, per week."""
+    now = utcnow()
+    open_filter = DsarRequest.status.in_(OPEN_STATUSES)
+    by_status = dict(db.session.execute(
+        select(DsarRequest.status, func.count()).where(open_filter).group_by(DsarRequest.status)
+    ).all())
+    by_type = dict(db.session.execute(
+        select(DsarRequest.type, func.count()).where(open_filter).group_by(DsarRequest.type)
+    ).all())
+    due_this_week = db.session.scalar(select(func.count()).select_from(DsarRequest).where(
+        open_filter, DsarRequest.due_at >= now, DsarRequest.due_at < now + timedelta(days=7)))
+    overdue = db.session.scalar(select(func.count()).select_from(DsarRequest).where(
+        open_filter, DsarRequest.due_at < now))
+    answered = db.session.execute(select(DsarRequest.received_at, DsarRequest.answered_at).where(
+        DsarRequest.answered_at >= now - timedelta(days=90))).all()
+    weeks = figures.weekly_counts(
+        db.session.scalars(select(DsarRequest.received_at).where(
+            DsarRequest.received_at >= now - timedelta(weeks=WEEKS_SHOWN))),
+        WEEKS_SHOWN, now.date())
+    return render_template(
+        "console/dashboard.html", by_status=by_status, by_type=by_type,
+        due_this_week=due_this_week, overdue=overdue,
+        median=figures.median_days((r, a) for r, a in answered if a is not None),
+        weeks=weeks, heights=figures.bar_heights(weeks, CHART_HEIGHT), chart_height=CHART_HEIGHT,
+    )

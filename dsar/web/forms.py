@@ -1,0 +1,178 @@
+"""The intake form: one set of rules for the web form and the JSON API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import Field, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from dsar.policy.corrections import validate_corrections
+from dsar.policy.grounds import RESTRICTION_GROUNDS
+from dsar.policy.lifecycle import RequestType
+
+TYPE_LABELS = {
+    RequestType.ACCESS: "See the data you hold about me (access)",
+    RequestType.PORTABILITY: "Give me my data in a machine-readable file (portability)",
+    RequestType.RECTIFICATION: "Correct my data (rectification)",
+    RequestType.ERASURE: "Delete my data (erasure)",
+    RequestType.RESTRICTION: "Restrict the use of my data (restriction)",
+    RequestType.OBJECTION: "Stop using my data for offers (objection)",
+}
+
+
+
+def _strip(value: object) -> object:
+    """Drops the blanks people type or paste around a value."""
+    return value.strip() if isinstance(value, str) else value
+
+
+# Control characters other than tab and line breaks are never part of what a person means,
+# and PostgreSQL refuses NUL outright; they are an input error, not a server error.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(_form: object, field: Field) -> None:
+    """Refuses a value with invisible control characters in it."""
+    if isinstance(field.data, str) and _CONTROL.search(field.data):
+        raise ValidationError("Remove the invisible control characters from this field.")
+
+
+MAX_EMAIL = 254
+MAX_NAME = 200
+MAX_CUSTOMER_NUMBER = 64
+MAX_DETAILS = 4000
+
+
+class CorrectionsForm(Form):
+    """The new values of a correction; only those filled in are corrected."""
+
+    name = StringField("Name", filters=[_strip])
+    phone = StringField("Phone number", filters=[_strip])
+    street = StringField("Street and house number", filters=[_strip])
+    postal_code = StringField("Postal code", filters=[_strip])
+    city = StringField("City", filters=[_strip])
+    country = StringField("Country (two letters, e.g. NL)", filters=[_strip])
+    billing_street = StringField("Billing street and house number", filters=[_strip])
+    billing_postal_code = StringField("Billing postal code", filters=[_strip])
+    billing_city = StringField("Billing city", filters=[_strip])
+    billing_country = StringField("Billing country (two letters)", filters=[_strip])
+
+
+class RequestForm(FlaskForm):
+    """A data subject request as a person or an API client submits it."""
+
+    email = StringField(
+        "Your e-mail address",
+        validators=[DataRequired("Enter your e-mail address."), Length(max=MAX_EMAIL),
+                    no_control_characters,
+                    Email("Enter an e-mail address such as name@example.nl.")],
+        description="We send a link to this address to confirm it is yours.",
+        filters=[_strip],
+    )
+    type = SelectField(
+        "What would you like us to do?",
+        choices=[
+            SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType
+        ],
+        validators=[DataRequired("Choose what you would like us to do.")],
+    )
+    name = StringField(
+        "Your name (optional)",
+        validators=[Optional(), Length(max=MAX_NAME), no_control_characters],
+        filters=[_strip],
+    )
+    customer_number = StringField(
+        "Customer number (optional)",
+        validators=[Optional(), Length(max=MAX_CUSTOMER_NUMBER), no_control_characters],
+        filters=[_strip],
+    )
+    details = TextAreaField(
+        "Anything we should know (optional)",
+        validators=[Optional(), Length(max=MAX_DETAILS), no_control_characters],
+    )
+    corrections = FormField(CorrectionsForm, label="For a correction: the right values")
+    ground = SelectField(
+        "For a restriction: why",
+        choices=[SelectChoice("", "Choose a reason")]
+        + [SelectChoice(key, text) for key, text in RESTRICTION_GROUNDS.items()],
+        validators=[Optional()],
+    )
+
+    def type_values(self) -> dict[str, Any] | None:
+        """The corrections or ground the chosen type needs; None after marking errors."""
+        filled = {k: v for k, v in self.corrections.data.items() if v}
+        payload = {"type": self.type.data, "corrections": filled or None,
+                   "ground": self.ground.data or None}
+        values, errors = validate_type_fields(payload)
+        for key, message in errors.items():
+            if key == "corrections":
+                self.corrections_problem = message
+                continue
+            field = self.ground if key == "ground" else self.corrections[key.split(".", 1)[1]]
+            field.errors = [*field.errors, message]
+        return None if errors else values
+
+    #: A problem with the corrections as a whole (none given, or given for another type).
+    corrections_problem: str | None = None
+
+
+class ConfirmForm(FlaskForm):
+    """The confirm button behind a verification link; its CSRF token is the only field."""
+
+
+REQUEST_FIELDS = ("email", "type", "name", "customer_number", "details")
+#: Fields only some request types take, checked on their own.
+TYPE_FIELDS = {"corrections": RequestType.RECTIFICATION, "ground": RequestType.RESTRICTION}
+
+
+def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Checks a JSON body against the form's rules.
+
+    Returns:
+        The cleaned values and the errors by field (empty when the body is valid).
+    """
+    if not isinstance(payload, dict):
+        return {}, {"_body": "The body must be a JSON object."}
+    type_values, errors = validate_type_fields(payload)
+    payload = {k: v for k, v in payload.items() if k not in TYPE_FIELDS}
+    for key in payload:
+        if key not in REQUEST_FIELDS:
+            errors[key] = "Unknown field."
+    for key in REQUEST_FIELDS:
+        value = payload.get(key)
+        if value is not None and not isinstance(value, str):
+            errors[key] = "Must be a string."
+    kind = payload.get("type")
+    if isinstance(kind, str) and kind not in {t.value for t in RequestType}:
+        errors["type"] = "Unknown request type; one of: " + ", ".join(t.value for t in RequestType)
+    if errors:
+        return {}, errors
+    formdata = MultiDict({k: v for k, v in payload.items() if v is not None})
+    form = RequestForm(formdata=formdata, meta={"csrf": False})
+    if not form.validate():
+        return {}, {name: messages[0] for name, messages in form.errors.items()}
+    return {**{key: form[key].data for key in REQUEST_FIELDS}, **type_values}, {}
+
+
+def validate_type_fields(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Checks corrections (rectification) and ground (restriction) against the type."""
+    kind = payload.get("type")
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, needed_by in TYPE_FIELDS.items():
+        if kind != needed_by and payload.get(name) is not None:
+            errors[name] = f"Only a request of type {needed_by} takes {name}."
+    if kind == RequestType.RECTIFICATION:
+        values["corrections"], found = validate_corrections(payload.get("corrections"))
+        errors.update(found)
+    if kind == RequestType.RESTRICTION:
+        ground = payload.get("ground")
+        if not isinstance(ground, str) or ground not in RESTRICTION_GROUNDS:
+            errors["ground"] = "Say why, one of: " + ", ".join(RESTRICTION_GROUNDS) + "."
+        values["ground"] = ground
+    return values, errors

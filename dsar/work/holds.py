@@ -1,0 +1,57 @@
+"""Records kept under a legal duty are erased when the duty ends (Art. 17(3)(b), Art. 5(1)(e)).
+
+A periodic job looks for holds whose date has come and asks each connector to erase those
+records by key; the person's address may long be gone from them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from dsar.clock import utcnow
+from dsar.connector import Decision, Disposition, Subject
+from dsar.extensions import db
+from dsar.models import RetentionHold
+from dsar.registry import current_registry
+from dsar.transitions import record_event
+
+log = logging.getLogger(__name__)
+
+
+def end_due_holds(today: date | None = None) -> int:
+    """Erases every held record whose duty has ended; returns how many were erased."""
+    today = today or utcnow().date()
+    due = db.session.scalars(
+        select(RetentionHold).where(
+            RetentionHold.retain_until <= today, RetentionHold.erased_at.is_(None)
+        ).order_by(RetentionHold.id)
+    ).all()
+    by_connector: dict[str, list[RetentionHold]] = defaultdict(list)
+    for hold in due:
+        by_connector[hold.connector].append(hold)
+    erased = 0
+    for name, holds in by_connector.items():
+        decisions = [
+            Decision(h.category, h.record_key, Disposition.ERASE, reason="retention ended")
+            for h in holds
+        ]
+        try:
+            connector = current_registry().create(name, current_app.config)
+            list(connector.erase(Subject(email=""), decisions))
+        except Exception:  # one system being down must not keep the others' data longer
+            log.exception("connector=%s state=retention-erase-failed holds=%d", name, len(holds))
+            db.session.rollback()
+            continue
+        for hold in holds:
+            hold.erased_at = utcnow()
+            record_event(hold.request, "retention_ended", actor="system",
+                         note=f"{name}: {hold.category} {hold.record_key}")
+        db.session.commit()
+        erased += len(holds)
+    log.info("retention holds_ended=%d", erased)
+    return erased

@@ -1,0 +1,184 @@
+"""The outcome of an erasure, correction, objection or restriction, and its letter.
+
+Concluding a request does what follows from the connectors' work — holds for records kept
+under a legal duty, the suppression entry, the notices to recipients (Art. 19) — and builds
+the letter that tells the person what was done, what was kept, why and until when, what
+was blocked, and who was told. Every step may run again without doing anything twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from dsar.clock import iso, utcnow
+from dsar.extensions import db
+from dsar.models import DsarRequest, RetentionHold
+from dsar.policy.grounds import RESTRICTION_GROUNDS
+from dsar.policy.lifecycle import RequestType, TaskStatus
+from dsar.policy.rights import COMPLAINT, RIGHTS
+from dsar.registry import current_registry
+from dsar.work import suppression
+from dsar.work.notifier import get_notifier
+
+OUTCOME_FORMAT = "cplus-dsar-outcome"
+OUTCOME_VERSION = 1
+
+def conclude(request: DsarRequest) -> dict[str, Any]:
+    """Does what follows from the finished tasks and returns the outcome letter's data."""
+    kind = RequestType(request.type)
+    outcome = _letter_frame(request)
+    if kind is RequestType.ERASURE:
+        _conclude_erasure(request, outcome)
+    elif kind is RequestType.RECTIFICATION:
+        _conclude_rectification(request, outcome)
+    elif kind is RequestType.OBJECTION:
+        outcome["consent_withdrawn"] = _done(request, "withdraw_consent", {"withdrawn"})
+    elif kind is RequestType.RESTRICTION:
+        outcome["restriction"] = {
+            "ground": RESTRICTION_GROUNDS.get(request.restriction_ground or "", ""),
+            "marked": _done(request, "restrict", {"restricted"}),
+        }
+    if kind in {RequestType.ERASURE, RequestType.OBJECTION}:
+        # Offers stay stopped even if a later import brings the address back.
+        suppression.suppress(request.email, reason=str(kind))
+        outcome["offers_stopped"] = True
+    outcome["by_hand"] = [
+        {"system": _title(t.connector), "action": t.action, "note": t.note}
+        for t in request.tasks if t.note
+    ]
+    outcome["recipients_told"] = _tell_recipients(request)
+    return outcome
+
+
+def _letter_frame(request: DsarRequest) -> dict[str, Any]:
+    """What every outcome letter holds, whatever the request type."""
+    return {
+        "format": OUTCOME_FORMAT,
+        "version": OUTCOME_VERSION,
+        "generated_at": iso(utcnow()),
+        "controller": {
+            "name": current_app.config["CONTROLLER_NAME"],
+            "contact": current_app.config["CONTROLLER_CONTACT"],
+        },
+        "request": {
+            "id": request.id,
+            "type": str(request.type),
+            "received_at": iso(request.received_at),
+            "due_at": iso(request.due_at),
+            "verified_at": iso(request.verified_at),
+            "approved_at": iso(request.approved_at),
+        },
+        "subject": {"email": request.email},
+        "erased": [], "minimised": [], "blocked": [], "corrected": [],
+        "consent_withdrawn": [], "restriction": None, "offers_stopped": False,
+        "rights": [dict(right) for right in RIGHTS],
+        "complaint": dict(COMPLAINT),
+    }
+
+
+def _title(connector: str) -> str:
+    """A connector's title, or its name when it is no longer installed."""
+    try:
+        return current_registry().get_class(connector).title
+    except KeyError:
+        return connector
+
+
+def _category_title(connector: str, category: str) -> str:
+    """What a customer calls a category."""
+    try:
+        return current_registry().get_class(connector).category_title(category)
+    except KeyError:
+        return category
+
+
+def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
+    """Sorts the plan into erased, minimised and blocked, and holds what is kept."""
+    for connector, decisions in (request.plan or {}).get("connectors", {}).items():
+        for decision in decisions:
+            item = {
+                "system": _title(connector),
+                "category": _category_title(connector, decision["category"]),
+                "key": decision["key"],
+            }
+            disposition = decision["disposition"]
+            if disposition == "erase":
+                outcome["erased"].append(item)
+            elif disposition in {"minimise", "retain"}:
+                outcome["minimised"].append({
+                    **item,
+                    "kept": decision["keep_fields"],
+                    "retained_until": decision["retain_until"],
+                    "legal_basis": decision["legal_basis"],
+                    "reason": decision["reason"],
+                })
+                _hold(request, connector, decision)
+            else:
+                outcome["blocked"].append({**item, "reason": decision["reason"]})
+
+
+def _hold(request: DsarRequest, connector: str, decision: dict[str, Any]) -> None:
+    """Schedules a kept record for erasure when its duty ends; once per record."""
+    exists = db.session.scalar(select(RetentionHold).where(
+        RetentionHold.connector == connector,
+        RetentionHold.category == decision["category"],
+        RetentionHold.record_key == decision["key"],
+    ))
+    if exists is None:
+        db.session.add(RetentionHold(
+            request_id=request.id, connector=connector, category=decision["category"],
+            record_key=decision["key"], retain_until=date.fromisoformat(decision["retain_until"]),
+            legal_basis=decision["legal_basis"] or "",
+        ))
+
+
+def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> None:
+    """Lists every correction made, where."""
+    for task in request.tasks:
+        if task.action != "rectify":
+            continue
+        for change in (task.result or {}).get("changes", []):
+            outcome["corrected"].append({
+                "system": _title(task.connector),
+                "category": _category_title(task.connector, change["category"]),
+                "key": change["key"], "field": change["field"],
+                "old": change["old"], "new": change["new"],
+            })
+
+
+def _done(request: DsarRequest, action: str, done: set[str]) -> list[dict[str, Any]]:
+    """The records an action changed, per system."""
+    return [
+        {"system": _title(task.connector),
+         "category": _category_title(task.connector, item["category"]), "key": item["key"]}
+        for task in request.tasks if task.action == action and task.status == TaskStatus.SUCCEEDED
+        for item in (task.result or {}).get("outcomes", []) if item["done"] in done
+    ]
+
+
+def _tell_recipients(request: DsarRequest) -> list[str]:
+    """Owes each recipient of changed data one notice (Art. 19); returns their names."""
+    items: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for task in request.tasks:
+        result = task.result or {}
+        for outcome in result.get("outcomes", []):
+            if outcome["done"] in {"erased", "minimised"}:
+                what = f"{_category_title(task.connector, outcome['category'])} {outcome['key']}"
+                for recipient in outcome["recipients"]:
+                    items[recipient].append({"what": what, "fields": outcome.get("fields", [])})
+        if task.action == "rectify":
+            for change in result.get("changes", []):
+                what = f"{_category_title(task.connector, change['category'])} {change['key']}"
+                for recipient in change["recipients"]:
+                    items[recipient].append(
+                        {"what": what, "fields": [change["field"]], "new": change["new"]}
+                    )
+    notifier = get_notifier()
+    for recipient, listed in sorted(items.items()):
+        notifier.notify(request, recipient, {"items": listed})
+    return sorted(items)

@@ -1,0 +1,61 @@
+"""The Redis connection and RQ queues; jobs carry ids only, the database holds the state."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+
+log = logging.getLogger(__name__)
+
+#: Queues by kind of work, so a slow connector cannot hold up mail or the sweep.
+CONNECTORS = "dsar-connectors"
+ANSWERS = "dsar-answers"
+MAIL = "dsar-mail"
+MAINTENANCE = "dsar-maintenance"
+ALL_QUEUES = (MAIL, ANSWERS, CONNECTORS, MAINTENANCE)
+
+#: Jobs by dotted name, so that nothing but the worker imports the job module.
+RUN_TASK = "dsar.work.jobs.run_task"
+ASSEMBLE_ANSWER = "dsar.work.jobs.assemble_answer"
+DELIVER_MAIL = "dsar.work.jobs.deliver_mail"
+
+
+def redis_connection() -> Redis:
+    """Returns the app's Redis connection, made once per app."""
+    conn = current_app.extensions.get("dsar.redis")
+    if conn is None:
+        url = current_app.config["REDIS_URL"]
+        if not url:
+            raise RuntimeError("DSAR_REDIS_URL is not set; `dsar run` starts an embedded Redis")
+        conn = Redis.from_url(url)
+        current_app.extensions["dsar.redis"] = conn
+    return conn
+
+
+def get_queue(name: str) -> Queue:
+    """Returns the RQ queue of that name on the app's Redis."""
+    return Queue(name, connection=redis_connection())
+
+
+def enqueue(queue_name: str, job_name: str, *args: Any, delay: int = 0) -> str | None:
+    """Puts a job on a queue after the caller has committed the rows it reads.
+
+    Returns the job id, or None when Redis cannot be reached: the rows stay as they are
+    and the periodic sweep drives them again, so nothing is lost.
+    """
+    try:
+        queue = get_queue(queue_name)
+        if delay > 0:
+            job = queue.enqueue_in(timedelta(seconds=delay), job_name, *args)
+        else:
+            job = queue.enqueue(job_name, *args)
+    except RedisError as exc:
+        log.warning("queue=%s job=%s state=not-enqueued error=%s", queue_name, job_name, exc)
+        return None
+    return str(job.id)

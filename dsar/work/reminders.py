@@ -1,0 +1,64 @@
+"""The officers' digest: what falls due within a week and what is overdue (a daily job)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import render_template
+from flask_mail import Message
+from sqlalchemy import select
+
+from dsar.clock import utcnow
+from dsar.extensions import db
+from dsar.models import DsarRequest, Officer
+from dsar.policy.lifecycle import OPEN_STATUSES
+from dsar.work import queues, transport
+from dsar.work.mails import external_url
+
+log = logging.getLogger(__name__)
+
+DUE_SOON = timedelta(days=7)
+DAY = 86400
+
+
+def send_digest() -> int:
+    """Mails every officer the requests due within 7 days and the overdue ones.
+
+    Returns:
+        How many officers were mailed (none when nothing is due).
+    """
+    now = utcnow()
+    # Once a day however often the job runs (a restarted scheduler starts its interval anew).
+    redis, day_key = queues.redis_connection(), f"dsar:digest:{now.date()}"
+    if not redis.set(day_key, 1, nx=True, ex=DAY):
+        return 0
+    try:
+        return _send(now)
+    except Exception:
+        redis.delete(day_key)  # not sent after all: the next run tries again
+        raise
+
+
+def _send(now: datetime) -> int:
+    """Mails the digest to every officer; returns how many were mailed."""
+    urgent = db.session.scalars(
+        select(DsarRequest)
+        .where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < now + DUE_SOON)
+        .order_by(DsarRequest.due_at)
+    ).all()
+    if not urgent:
+        return 0
+    overdue = [r for r in urgent if r.due_at < now]
+    soon = [r for r in urgent if r.due_at >= now]
+    links = {r.id: external_url("console.detail", request_id=r.id) for r in urgent}
+    body = render_template("mail/digest.txt", overdue=overdue, soon=soon, links=links, now=now)
+    officers = db.session.scalars(select(Officer).order_by(Officer.id)).all()
+    for officer in officers:
+        message = Message(
+            subject=f"Privacy requests: {len(overdue)} overdue, {len(soon)} due within 7 days",
+            recipients=[officer.email], body=body,
+        )
+        transport.send(message, name=f"digest-{now.date()}-{officer.id}")
+    log.info("digest officers=%d overdue=%d soon=%d", len(officers), len(overdue), len(soon))
+    return len(officers)

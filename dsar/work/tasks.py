@@ -1,0 +1,240 @@
+"""Carrying out a verified request: one task per connector (fan-out), one answer (fan-in).
+
+The database is the truth: a task row says what each connector has done. Jobs carry only
+ids, and every step may run twice without harm, because each first looks at the rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from dsar.clock import utcnow
+from dsar.connector import ActionNotSupported, Connector, Decision, Disposition, Subject
+from dsar.extensions import db, rows_changed
+from dsar.models import ConnectorTask, DsarRequest
+from dsar.policy.lifecycle import TASK_ENDS, RequestStatus, RequestType, TaskStatus
+from dsar.registry import current_registry
+from dsar.transitions import record_event, transition
+from dsar.work import queues
+
+log = logging.getLogger(__name__)
+
+#: The connector action that starts each request type. Erasure and rectification first
+#: find what there is (export, preview), then act on the approved plan (erase, rectify).
+FIRST_ACTION = {
+    RequestType.ACCESS: "export",
+    RequestType.PORTABILITY: "export",
+    RequestType.ERASURE: "export",
+    RequestType.RECTIFICATION: "preview",
+    RequestType.RESTRICTION: "restrict",
+    RequestType.OBJECTION: "withdraw_consent",
+}
+
+#: Actions only some connectors have; the others have nothing to do, not a manual task.
+OPTIONAL_ACTIONS = frozenset({"withdraw_consent"})
+
+#: The connector method behind each task action.
+METHODS = {"preview": "rectify", "rectify": "rectify"}
+
+
+def start(request: DsarRequest, *, actor: str) -> None:
+    """Moves a verified request into progress and creates its tasks; the caller commits.
+
+    Call `enqueue_pending(request)` after the commit: a job must never run before the
+    rows it reads exist.
+    """
+    transition(request, RequestStatus.IN_PROGRESS, actor=actor)
+    action = FIRST_ACTION[RequestType(request.type)]
+    reg = current_registry()
+    names = [
+        name for name in reg.names
+        if action not in OPTIONAL_ACTIONS or reg.get_class(name).supports(action)
+    ]
+    add_tasks(request, action, {name: None for name in names})
+
+
+def add_tasks(
+    request: DsarRequest, action: str, plans: dict[str, list[dict[str, Any]] | None]
+) -> None:
+    """Adds one task per connector for an action, each with its part of the plan."""
+    existing = {(t.connector, t.action) for t in request.tasks}
+    for name, plan in plans.items():
+        if (name, action) not in existing:
+            request.tasks.append(ConnectorTask(connector=name, action=action, plan=plan))
+
+
+def enqueue_pending(request: DsarRequest) -> None:
+    """Enqueues a job for each pending task, or the answer when there is nothing to run."""
+    pending = [t for t in request.tasks if t.status == TaskStatus.PENDING]
+    for task in pending:
+        task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id)
+    db.session.commit()
+    if not pending:  # nothing to run in this phase: go straight to the fan-in
+        claim_assembly(request.id)
+
+
+def run_task(task_id: int) -> None:
+    """Runs one connector task, records its outcome, and starts the answer if it was last."""
+    task = db.session.get(ConnectorTask, task_id)
+    if task is None or task.status in TASK_ENDS:
+        return
+    request = task.request
+    task.status = TaskStatus.RUNNING
+    task.attempts += 1
+    subject = Subject(email=request.email, name=request.name)
+    connector_name, request_id, action = task.connector, request.id, task.action
+    work = {"plan": task.plan or [], "corrections": request.corrections or {}}
+    db.session.commit()
+    # The connector reaches another system: hold no transaction open while it does.
+    db.session.close()
+
+    try:
+        connector = current_registry().create(connector_name, current_app.config)
+        result = perform(connector, action, subject, work)
+    except ActionNotSupported as exc:
+        _hand_to_officer(task_id, str(exc))
+        return
+    except Exception as exc:  # a connector may fail in any way; it is recorded, not hidden
+        _record_failure(task_id, exc)
+    else:
+        task = _task(task_id)
+        task.result = result
+        task.status = TaskStatus.SUCCEEDED
+        task.error = None
+        task.finished_at = utcnow()
+        db.session.commit()
+        log.info("request_id=%s connector=%s state=succeeded", request_id, connector_name)
+    claim_assembly(request_id)
+
+
+def _task(task_id: int) -> ConnectorTask:
+    """Returns a task that is known to exist."""
+    task = db.session.get(ConnectorTask, task_id)
+    if task is None:
+        raise LookupError(f"connector task {task_id} is gone")
+    return task
+
+
+def perform(
+    connector: Connector, action: str, subject: Subject, work: dict[str, Any]
+) -> dict[str, Any]:
+    """Does one action with a connector and returns what it found or did, as JSON data.
+
+    Raises:
+        ActionNotSupported: the connector cannot do it; an officer must.
+    """
+    if action == "export":
+        categories: dict[str, list[dict[str, Any]]] = {c.name: [] for c in connector.categories}
+        for record in connector.export(subject):
+            categories.setdefault(record.category, []).append(
+                {"key": record.key, "data": dict(record.data), "flags": list(record.flags)}
+            )
+        return {"categories": categories}
+    if action in {"preview", "rectify"}:
+        changes = connector.rectify(subject, work["corrections"], apply=action == "rectify")
+        return {"changes": [asdict(change) for change in changes]}
+    if action == "erase":
+        decisions = [decision_from_json(item) for item in work["plan"]]
+        return {"outcomes": [asdict(o) for o in connector.erase(subject, decisions)]}
+    if action == "restrict":
+        return {"outcomes": [asdict(o) for o in connector.restrict(subject)]}
+    if action == "withdraw_consent":
+        return {"outcomes": [asdict(o) for o in connector.withdraw_consent(subject)]}
+    raise ValueError(f"unknown task action {action!r}")
+
+
+def decision_to_json(decision: Decision) -> dict[str, Any]:
+    """A planner decision as stored in a plan."""
+    data = asdict(decision)
+    data["disposition"] = str(decision.disposition)
+    data["keep_fields"] = list(decision.keep_fields)
+    data["retain_until"] = decision.retain_until.isoformat() if decision.retain_until else None
+    return data
+
+
+def decision_from_json(data: dict[str, Any]) -> Decision:
+    """A stored plan item as the decision a connector carries out."""
+    until = data.get("retain_until")
+    return Decision(
+        category=data["category"],
+        key=data["key"],
+        disposition=Disposition(data["disposition"]),
+        keep_fields=tuple(data.get("keep_fields") or ()),
+        retain_until=date.fromisoformat(until) if until else None,
+        legal_basis=data.get("legal_basis"),
+        reason=data.get("reason", ""),
+    )
+
+
+def _hand_to_officer(task_id: int, why: str) -> None:
+    """Turns a task the connector cannot do into a manual task for the officer."""
+    task = _task(task_id)
+    task.status = TaskStatus.MANUAL
+    task.error = why
+    record_event(task.request, "manual_task", actor="system", note=f"{task.connector}: {why}")
+    db.session.commit()
+    log.info("request_id=%s connector=%s state=manual", task.request_id, task.connector)
+
+
+def complete_manual_task(task: ConnectorTask, *, actor: str, note: str) -> None:
+    """Records that an officer did a manual task, and goes on with the request."""
+    task.status = TaskStatus.SUCCEEDED
+    task.note = note
+    task.finished_at = utcnow()
+    record_event(task.request, "manual_task_done", actor=actor, note=f"{task.connector}: {note}")
+    db.session.commit()
+    claim_assembly(task.request_id)
+
+
+def _record_failure(task_id: int, exc: Exception) -> None:
+    """Records why a task failed; it runs again until its attempts are used up."""
+    db.session.rollback()
+    task = _task(task_id)
+    # The exception's type and first line: enough to act on, short of dumping query values.
+    task.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+    max_attempts = current_app.config["TASK_MAX_ATTEMPTS"]
+    log.warning(
+        "request_id=%s connector=%s state=error attempt=%d of=%d error_type=%s",
+        task.request_id, task.connector, task.attempts, max_attempts, type(exc).__name__,
+    )
+    if task.attempts < max_attempts:
+        task.status = TaskStatus.PENDING
+        db.session.commit()
+        delay = current_app.config["TASK_RETRY_DELAY"] * task.attempts
+        task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id, delay=delay)
+    else:
+        task.status = TaskStatus.FAILED
+        task.finished_at = utcnow()
+        note = f"{task.connector}: {task.error}"
+        record_event(task.request, "task_failed", actor="system", note=note)
+    db.session.commit()
+
+
+def claim_assembly(request_id: str) -> bool:
+    """Enqueues the answer once every task has ended; of racing callers, exactly one wins.
+
+    Returns:
+        Whether this call enqueued it.
+    """
+    open_tasks = db.session.scalar(
+        select(db.func.count())
+        .select_from(ConnectorTask)
+        .where(ConnectorTask.request_id == request_id, ConnectorTask.status.not_in(TASK_ENDS))
+    )
+    if open_tasks:
+        return False
+    claimed = rows_changed(
+        update(DsarRequest)
+        .where(DsarRequest.id == request_id, DsarRequest.assembly_started_at.is_(None))
+        .values(assembly_started_at=utcnow())
+    )
+    db.session.commit()
+    if claimed:
+        queues.enqueue(queues.ANSWERS, queues.ASSEMBLE_ANSWER, request_id)
+    return bool(claimed)
