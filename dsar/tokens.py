@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app
@@ -46,12 +47,29 @@ def unsign(purpose: Purpose, token: str, max_age: int) -> dict[str, str]:
     Raises:
         TokenError: the token was tampered with, made for another purpose, or is too old.
     """
+    return unsign_with_expiry(purpose, token, max_age)[0]
+
+
+def unsign_with_expiry(
+    purpose: Purpose, token: str, max_age: int
+) -> tuple[dict[str, str], datetime]:
+    """Returns the payload of a valid token and the moment it stops working.
+
+    That moment is the signing time plus max_age, in naive UTC like every time dsar keeps;
+    itsdangerous signs in whole seconds and still accepts a token exactly max_age old.
+
+    Raises:
+        TokenError: the token was tampered with, made for another purpose, or is too old.
+    """
     try:
-        payload = _serializer(purpose).loads(token, max_age=max_age)
+        payload, signed_at = _serializer(purpose).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
     except SignatureExpired:
         raise TokenError(TokenProblem.EXPIRED) from None
     except BadSignature:
         raise TokenError(TokenProblem.INVALID) from None
     if not isinstance(payload, dict):
         raise TokenError(TokenProblem.INVALID)
-    return payload
+    expires_at = signed_at.astimezone(UTC).replace(tzinfo=None) + timedelta(seconds=max_age)
+    return payload, expires_at

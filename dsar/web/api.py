@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     Response,
@@ -66,6 +68,14 @@ def openapi() -> Response:
     """The OpenAPI description of this API."""
     return send_from_directory(current_app.static_folder or "", "openapi.yaml",
                                mimetype="application/yaml")
+
+
+@bp.get("/schemas/<name>.schema.json")
+def schema(name: str) -> Response:
+    """A published JSON Schema, e.g. of the access answer (cplus-dsar-report-1)."""
+    # A breaking change gets a new file beside the old, so a reader's URL keeps its meaning.
+    folder = Path(current_app.static_folder or "") / "schemas"
+    return send_from_directory(folder, f"{name}.schema.json", mimetype="application/schema+json")
 
 
 def _officer() -> str:

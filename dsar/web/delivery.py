@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, current_app, render_template, send_file
 
 from dsar.answer.storage import answer_path
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
-from dsar.tokens import Purpose, TokenError, unsign
+from dsar.tokens import Purpose, TokenError, unsign_with_expiry
 from dsar.transitions import record_event
 
 bp = Blueprint("delivery", __name__)
@@ -32,10 +34,11 @@ class AnswerUnavailable(Exception):
         self.message = message
 
 
-def _answered_request(token: str) -> DsarRequest:
-    """Returns the completed request a valid report link belongs to."""
+def _answered_request(token: str) -> tuple[DsarRequest, datetime]:
+    """Returns the completed request a valid report link belongs to, and when the link expires."""
     try:
-        payload = unsign(Purpose.REPORT, token, current_app.config["REPORT_LINK_MAX_AGE"])
+        payload, expires_at = unsign_with_expiry(
+            Purpose.REPORT, token, current_app.config["REPORT_LINK_MAX_AGE"])
     except TokenError as exc:
         if exc.problem == "expired":
             raise AnswerUnavailable(410, "This link has expired. Please make a new request "
@@ -45,7 +48,7 @@ def _answered_request(token: str) -> DsarRequest:
     dsar_request = db.session.get(DsarRequest, payload.get("r", ""))
     if dsar_request is None or dsar_request.status != RequestStatus.COMPLETED:
         raise AnswerUnavailable(404, "There is no answer behind this link.")
-    return dsar_request
+    return dsar_request, expires_at
 
 
 def _unavailable(exc: AnswerUnavailable) -> tuple[str, int, dict[str, str]]:
@@ -53,14 +56,51 @@ def _unavailable(exc: AnswerUnavailable) -> tuple[str, int, dict[str, str]]:
     return render_template("delivery/problem.html", message=exc.message), exc.status, PRIVATE
 
 
+def _missing_file() -> AnswerUnavailable:
+    """The reason given when an answer's file is not where it was stored."""
+    contact = current_app.config["CONTROLLER_CONTACT"]
+    return AnswerUnavailable(404, f"The answer file cannot be found. Please write to {contact}.")
+
+
+def human_size(size: int) -> str:
+    """A file's size as a person reads it: "840 bytes", "84 KB", "1.2 MB" (1 KB = 1000 bytes)."""
+    if size < 1000:
+        return f"{size} bytes"
+    amount = float(size)
+    for unit in ("KB", "MB", "GB"):
+        amount /= 1000
+        # Stepping up before rounding would print "1000 KB" instead of "1.0 MB".
+        if amount < 999.5 or unit == "GB":
+            break
+    return f"{amount:.1f} {unit}" if amount < 9.95 else f"{amount:.0f} {unit}"
+
+
+def link_expiry(expires_at: datetime) -> str:
+    """When a link stops working, in words: "Tuesday 1 December 2026 at 10:00 UTC".
+
+    The seconds are dropped, never rounded up, so the time shown is never past the real end.
+    """
+    return f"{expires_at:%A} {expires_at.day} {expires_at:%B %Y} at {expires_at:%H:%M} UTC"
+
+
 @bp.get("/reports/<token>")
 def answer(token: str) -> tuple[str, int, dict[str, str]]:
-    """The page that links the PDF and the JSON."""
+    """The page that links the PDF and the JSON, with their sizes and when the link expires."""
     try:
-        dsar_request = _answered_request(token)
+        dsar_request, expires_at = _answered_request(token)
     except AnswerUnavailable as exc:
         return _unavailable(exc)
-    page = render_template("delivery/answer.html", token=token, request_=dsar_request)
+    paths = {filename: answer_path(dsar_request.id, filename) for filename in FILES}
+    # Only files that exist are offered: the PDF may follow the JSON, which the mail explains.
+    sizes = {name: human_size(path.stat().st_size) for name, path in paths.items()
+             if path.is_file()}
+    if not sizes:
+        for filename in FILES:
+            record_event(dsar_request, "answer_missing", actor="system", note=filename)
+        db.session.commit()
+        return _unavailable(_missing_file())
+    page = render_template("delivery/answer.html", token=token, request_=dsar_request,
+                           sizes=sizes, expires=link_expiry(expires_at))
     return page, 200, PRIVATE
 
 
@@ -68,7 +108,7 @@ def answer(token: str) -> tuple[str, int, dict[str, str]]:
 def answer_file(token: str, filename: str) -> Response | tuple[str, int, dict[str, str]]:
     """One of the answer's files; each download is recorded on the request's timeline."""
     try:
-        dsar_request = _answered_request(token)
+        dsar_request, _ = _answered_request(token)
     except AnswerUnavailable as exc:
         return _unavailable(exc)
     mimetype, download_name = FILES[filename]
@@ -76,9 +116,7 @@ def answer_file(token: str, filename: str) -> Response | tuple[str, int, dict[st
     if not path.is_file():
         record_event(dsar_request, "answer_missing", actor="system", note=filename)
         db.session.commit()
-        contact = current_app.config["CONTROLLER_CONTACT"]
-        return _unavailable(AnswerUnavailable(
-            404, f"The answer file cannot be found. Please write to {contact}."))
+        return _unavailable(_missing_file())
     record_event(dsar_request, "answer_downloaded", actor="requester", note=filename)
     db.session.commit()
     response = send_file(path, mimetype=mimetype, download_name=download_name, max_age=0)
