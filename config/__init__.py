@@ -33,6 +33,14 @@ class Config:
     TASK_MAX_ATTEMPTS = 3
     TASK_RETRY_DELAY = 30  # seconds before a failed connector task runs again
     SWEEP_STALE_AFTER = 300  # seconds queued work may wait before the sweep drives it again
+    # The answer's PDF: parts of at most this many table rows, rendered side by side by this
+    # many processes; the job may take the base time plus the time per row, then gives up
+    # (seconds) and the person gets the JSON, with word that the PDF follows.
+    DOCUMENT_ROWS_PER_PART = 400
+    DOCUMENT_PROCESSES = 2
+    DOCUMENT_TIMEOUT_BASE = 60
+    DOCUMENT_TIMEOUT_PER_1000_ROWS = 50
+    DOCUMENT_MAX_ATTEMPTS = 2
     MAIL_MAX_ATTEMPTS = 5
     MAIL_RETRY_DELAY = 30  # seconds before the first retry of a mail; doubled each time
     RATELIMIT_INTAKE = "10 per hour"

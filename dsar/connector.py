@@ -30,6 +30,33 @@ class Subject:
     name: str | None = None
 
 
+class ColumnKind(StrEnum):
+    """How the readable answer shows a column's value."""
+
+    TEXT = "text"  # as it is
+    DATE = "date"  # an ISO date or date-time, shown as a date ("12 Mar 2021")
+    MONEY = "money"  # an amount in cents, in the record's "currency" (EUR when it has none)
+    COUNT = "count"  # a list, shown as how many it holds ("3 items")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a category's table in the readable answer (the PDF).
+
+    The PDF shows what a person cares about, a row per record; every field stays in the
+    JSON answer.
+
+    Attributes:
+        label: the column's heading, e.g. "Delivered to".
+        fields: the record's fields it shows; several are joined with ", " (an address).
+        kind: how the value is shown.
+    """
+
+    label: str
+    fields: tuple[str, ...]
+    kind: ColumnKind = ColumnKind.TEXT
+
+
 @dataclass(frozen=True)
 class Category:
     """A kind of personal data a connector holds, described as Art. 15(1) asks.
@@ -43,6 +70,8 @@ class Category:
         recipients: who receives it besides the shop.
         retention: how long it is kept, in the policy's words.
         source: where the data came from (Art. 15(1)(g)).
+        columns: what the readable answer's table shows of each record; when empty, the
+            first few fields under their names.
     """
 
     name: str
@@ -53,6 +82,7 @@ class Category:
     recipients: tuple[str, ...]
     retention: str
     source: str
+    columns: tuple[Column, ...] = ()
 
 
 @dataclass(frozen=True)

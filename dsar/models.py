@@ -57,6 +57,12 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     # Set by the one task job that saw every task end, so the answer is assembled once.
     assembly_started_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+    # The answer's JSON is stored first; its PDF is rendered after, in a job of its own.
+    json_ready_at: Mapped[datetime | None]
+    document_started_at: Mapped[datetime | None]
+    document_job_id: Mapped[str | None] = mapped_column(String(64))
+    document_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    document_error: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     # Rectification: the corrections asked for, by field.
     corrections: Mapped[dict[str, str] | None] = mapped_column(JSON)

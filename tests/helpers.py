@@ -54,3 +54,21 @@ def confirm_request(client: FlaskClient, inbox: object, run_jobs: object, payloa
     assert confirmed.status_code == 200, confirmed.json
     run_jobs()  # type: ignore[operator]
     return str(response.json["id"])
+
+
+def submit_and_confirm(client, inbox, run_jobs, email, kind="access"):
+    """Submits a request, confirms it from the mail, runs the workers; returns the answer mail."""
+    response = client.post("/api/v1/requests", json={"email": email, "type": kind})
+    assert response.status_code == 202
+    assert response.json["status"] == "awaiting_verification"
+    run_jobs()
+    [verify_mail] = inbox.to(email.strip())
+    assert verify_mail["Subject"] == "Please confirm your privacy request"
+    page = client.get(link_in(verify_mail))
+    assert "Confirm my request" in page.text
+    done = client.post(link_in(verify_mail), data={"csrf_token": csrf_token(page.text)})
+    assert done.status_code == 200
+    run_jobs()
+    answer_mails = [m for m in inbox.to(email.strip()) if m is not verify_mail]
+    assert len(answer_mails) == 1
+    return response.json["id"], answer_mails[0]

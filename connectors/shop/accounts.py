@@ -24,6 +24,8 @@ from connectors.shop.schema import customers
 from dsar.connector import (
     Category,
     Change,
+    Column,
+    ColumnKind,
     Connector,
     Decision,
     Disposition,
@@ -96,6 +98,14 @@ class AccountsConnector(Connector):
             recipients=(),
             retention='"We store this information until you delete your user account."',
             source="You, when you registered and when you changed your account.",
+            columns=(
+                Column("Customer number", ("customer_number",)),
+                Column("Name", ("name",)),
+                Column("Address", ("street", "postal_code", "city", "country")),
+                Column("Phone", ("phone",)),
+                Column("Opened", ("created_at",), ColumnKind.DATE),
+                Column("Closed", ("closed_at",), ColumnKind.DATE),
+            ),
         ),
     )
 

@@ -12,7 +12,17 @@ from connectors.shop.erasure import RecordShape, carry_out, decisions_by_categor
 from connectors.shop.records import row_data
 from connectors.shop.schema import customers, marketing_consents
 from connectors.shop.subjects import customer_ids_of
-from dsar.connector import Category, Change, Connector, Decision, Outcome, Record, Subject
+from dsar.connector import (
+    Category,
+    Change,
+    Column,
+    ColumnKind,
+    Connector,
+    Decision,
+    Outcome,
+    Record,
+    Subject,
+)
 
 CONSENT_FIELDS = (
     "email",
@@ -57,6 +67,12 @@ class MarketingConnector(Connector):
                 "the record of a consent or its withdrawal."
             ),
             source="You, where you gave your consent (see 'source').",
+            columns=(
+                Column("Given", ("consented_at",), ColumnKind.DATE),
+                Column("Where", ("source",)),
+                Column("E-mail address", ("email",)),
+                Column("Withdrawn", ("withdrawn_at",), ColumnKind.DATE),
+            ),
         ),
     )
 

@@ -33,6 +33,8 @@ from connectors.shop.subjects import subject_orders
 from dsar.connector import (
     Category,
     Change,
+    Column,
+    ColumnKind,
     Connector,
     Decision,
     Disposition,
@@ -177,6 +179,14 @@ class OrdersConnector(Connector):
                 'payment information ("We also receive information about your payment from '
                 'your bank or credit card company").'
             ),
+            columns=(
+                Column("Order", ("order_number",)),
+                Column("Date", ("placed_at",), ColumnKind.DATE),
+                Column("Amount", ("total_cents",), ColumnKind.MONEY),
+                Column("Status", ("status",)),
+                Column("Items", ("lines",), ColumnKind.COUNT),
+                Column("Delivered to", ("name", "ship_street", "ship_postal_code", "ship_city")),
+            ),
         ),
         Category(
             name="shipments",
@@ -198,6 +208,14 @@ class OrdersConnector(Connector):
             source=(
                 "You, with the delivery address of your order; the tracking number comes from "
                 "the carrier."
+            ),
+            columns=(
+                Column("Order", ("order_number",)),
+                Column("Carrier", ("carrier",)),
+                Column("Handed over", ("handed_over_at",), ColumnKind.DATE),
+                Column("Tracking number", ("tracking_number",)),
+                Column("Recipient", ("recipient_name", "recipient_street",
+                                     "recipient_postal_code", "recipient_city")),
             ),
         ),
     )

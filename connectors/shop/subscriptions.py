@@ -22,6 +22,8 @@ from connectors.shop.subjects import customer_ids_of
 from dsar.connector import (
     Category,
     Change,
+    Column,
+    ColumnKind,
     Connector,
     Decision,
     JSONValue,
@@ -105,6 +107,15 @@ class SubscriptionsConnector(Connector):
                 'thereafter (legal retention obligation)."'
             ),
             source="You, when you took out the subscription.",
+            columns=(
+                Column("Plan", ("plan",)),
+                Column("Status", ("status",)),
+                Column("Started", ("started_at",), ColumnKind.DATE),
+                Column("Ended", ("terminated_at",), ColumnKind.DATE),
+                Column("Billed to", ("billing_name", "billing_street", "billing_postal_code",
+                                     "billing_city", "billing_country")),
+                Column("Paid by", ("payment_method",)),
+            ),
         ),
     )
 

@@ -19,7 +19,17 @@ from connectors.shop.redaction import (
 )
 from connectors.shop.schema import contact_messages, customers, support_notes
 from connectors.shop.subjects import customer_ids_of, customer_numbers_of
-from dsar.connector import Category, Change, Connector, Decision, Outcome, Record, Subject
+from dsar.connector import (
+    Category,
+    Change,
+    Column,
+    ColumnKind,
+    Connector,
+    Decision,
+    Outcome,
+    Record,
+    Subject,
+)
 
 MESSAGE_FIELDS = (
     "customer_number",
@@ -83,6 +93,12 @@ class SupportConnector(Connector):
                 'response, and for up to six months afterwards."'
             ),
             source="You, through the contact form. Other customers named in it are redacted.",
+            columns=(
+                Column("Received", ("received_at",), ColumnKind.DATE),
+                Column("Subject", ("subject",)),
+                Column("Message", ("body",)),
+                Column("Resolved", ("resolved_at",), ColumnKind.DATE),
+            ),
         ),
         Category(
             name="support_notes",
@@ -106,6 +122,11 @@ class SupportConnector(Connector):
             source=(
                 "Our customer service agents, during your calls and e-mails with us. Other "
                 "customers named in them are redacted."
+            ),
+            columns=(
+                Column("Date", ("created_at",), ColumnKind.DATE),
+                Column("By", ("channel",)),
+                Column("Note", ("body",)),
             ),
         ),
     )

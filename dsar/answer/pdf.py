@@ -37,14 +37,30 @@ class StaticOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, path.read_bytes(), headers={"Content-Type": mimetype})
 
 
+#: PDF/UA-1: tagged (headings, tables, lists), with the title shown and the language set,
+#: so a screen reader can read the answer (Art. 12(1): intelligible and easily accessible).
+PDF_VARIANT = "pdf/ua-1"
+
+
 def render_pdf(template: str, **context: Any) -> bytes:
     """Renders a Jinja template to PDF bytes."""
-    static = Path(current_app.static_folder or "")
-    html = render_template(template, **context)
+    return html_to_pdf(render_template(template, **context), static_folder())
+
+
+def static_folder() -> Path:
+    """The app's static folder: the one place the renderer may load files from."""
+    return Path(current_app.static_folder or "")
+
+
+def html_to_pdf(html: str, static: Path) -> bytes:
+    """Renders HTML to an accessible PDF, loading nothing but files below `static`.
+
+    Needs no app context, so a child process can run it.
+    """
     document = HTML(
         string=html,
         base_url=static.as_uri() + "/",
         url_fetcher=StaticOnlyFetcher(static),
     )
-    pdf: bytes = document.write_pdf()
+    pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
     return pdf

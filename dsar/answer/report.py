@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from dsar.answer.readable import period_of
 from dsar.clock import iso
 from dsar.connector import Category
 from dsar.policy.rights import COMPLAINT, RIGHTS
@@ -60,7 +61,8 @@ def build_report(
             if records:
                 summary.append(
                     {"connector": connector, "category": category.name,
-                     "title": category.title, "count": len(records)}
+                     "title": category.title, "count": len(records),
+                     "period": period_of(records, category)}
                 )
         built_sections.append({"connector": connector, "title": title, "categories": entries})
     return {

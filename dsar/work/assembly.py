@@ -17,7 +17,7 @@ from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
 from dsar.registry import current_registry
 from dsar.transitions import transition
-from dsar.work import decisions, mails, outcomes, plans
+from dsar.work import decisions, documents, outcomes, plans
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ def assemble(request_id: str) -> None:
     """
     request = db.session.get(DsarRequest, request_id)
     if request is None or request.status != RequestStatus.IN_PROGRESS:
+        return
+    if request.json_ready_at is not None:  # the answer is stored; its PDF is on its way
         return
     failed = sorted(t.connector for t in request.tasks if t.status == TaskStatus.FAILED)
     if failed:
@@ -67,23 +69,26 @@ def _next_step(request: DsarRequest) -> None:
                        note="held for review")
             db.session.commit()
             return
-        answer, template = _access_report(request), "report/access.html"
-    else:
-        answer, template = outcomes.conclude(request), "report/outcome.html"
+        report = _access_report(request)
+        _store_json(request, report)
+        # The PDF takes longer and may take long: a job of its own, sized to the answer.
+        documents.start(request, rows=report["summary"]["record_count"])
+        return
+    letter = outcomes.conclude(request)
+    _store_json(request, letter)
+    write_atomically(answer_path(request.id, "report.pdf"),
+                     render_pdf("report/outcome.html", report=letter))
+    documents.deliver(request)
+
+
+def _store_json(request: DsarRequest, answer: dict[str, Any]) -> None:
+    """Stores the JSON answer, the complete one, and notes when it was ready."""
     write_atomically(
         answer_path(request.id, "report.json"),
         json.dumps(answer, indent=2, ensure_ascii=False).encode(),
     )
-    write_atomically(answer_path(request.id, "report.pdf"), render_pdf(template, report=answer))
-    request.answered_at = utcnow()
-    transition(request, RequestStatus.COMPLETED, actor="system")
-    mails.owe(request, mails.MailKind.ANSWER_READY)
-    # The answer lives in the files now; the raw task results are no longer needed.
-    for task in request.tasks:
-        task.result = None
+    request.json_ready_at = utcnow()
     db.session.commit()
-    mails.dispatch_unsent(request)
-    log.info("request_id=%s state=answered", request.id)
 
 
 def _access_report(request: DsarRequest) -> dict[str, Any]:

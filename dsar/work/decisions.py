@@ -16,7 +16,7 @@ from dsar.models import DsarRequest, Officer
 from dsar.policy.deadlines import add_months
 from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
 from dsar.transitions import record_event, transition
-from dsar.work import mails, plans
+from dsar.work import documents, mails, plans
 from dsar.work.tasks import claim_assembly, enqueue_pending
 
 MAX_EXTENSION_MONTHS = 2
@@ -79,9 +79,18 @@ def extend(request: DsarRequest, *, officer: str, reason: str | None, months: in
 
 
 def retry(request: DsarRequest, *, officer: str) -> None:
-    """Runs the failed tasks of a failed request again, from the first attempt."""
+    """Runs the failed tasks of a failed request again, from the first attempt.
+
+    For an answer that went out without its PDF, makes the PDF again.
+    """
+    if request.status == RequestStatus.COMPLETED and request.document_error:
+        record_event(request, "document_retry", actor=officer)
+        request.document_attempts = 0
+        documents.start(request)
+        return
     if request.status != RequestStatus.FAILED:
-        raise DecisionRefused("Only a failed request can be retried.")
+        raise DecisionRefused("Only a failed request, or an answer without its PDF, can be "
+                              "retried.")
     transition(request, RequestStatus.IN_PROGRESS, actor=officer, note="retry")
     for task in request.tasks:
         if task.status == TaskStatus.FAILED:

@@ -6,7 +6,7 @@ rows first, so a repeat does no harm.
 
 from __future__ import annotations
 
-from dsar.work import assembly, holds, mails, reminders, tasks
+from dsar.work import assembly, documents, holds, mails, reminders, tasks
 from dsar.work import sweep as sweeping
 from dsar.work.jobcontext import in_app_context
 
@@ -21,6 +21,12 @@ def run_task(task_id: int) -> None:
 def assemble_answer(request_id: str) -> None:
     """Builds the answer of a request whose tasks have all ended."""
     assembly.assemble(request_id)
+
+
+@in_app_context
+def render_document(request_id: str) -> None:
+    """Renders the PDF of an answer whose JSON is stored, then delivers the answer."""
+    documents.render(request_id)
 
 
 @in_app_context

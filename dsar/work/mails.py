@@ -26,6 +26,7 @@ class MailKind(StrEnum):
 
     VERIFY = "verify"
     ANSWER_READY = "answer_ready"
+    DOCUMENT_READY = "document_ready"  # the PDF, made again after the JSON went out alone
     RESTRICTION_LIFTING = "restriction_lifting"
     DENIED = "denied"
     EXTENDED = "extended"
@@ -40,6 +41,7 @@ SEND_LEASE = timedelta(minutes=2)
 SUBJECTS = {
     MailKind.VERIFY: "Please confirm your privacy request",
     MailKind.ANSWER_READY: "The answer to your privacy request is ready",
+    MailKind.DOCUMENT_READY: "The document of your privacy answer is ready",
     MailKind.RESTRICTION_LIFTING: "The restriction of your data will be lifted",
     MailKind.DENIED: "We cannot act on your privacy request",
     MailKind.EXTENDED: "We need more time for your privacy request",
@@ -167,7 +169,7 @@ def compose(owed: OutgoingMail, request: DsarRequest) -> Message:
         token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
         context["link"] = external_url("verification.confirm_page", token=token)
         context["hours"] = current_app.config["VERIFY_MAX_AGE"] // 3600
-    elif kind is MailKind.ANSWER_READY:
+    elif kind in (MailKind.ANSWER_READY, MailKind.DOCUMENT_READY):
         token = sign(Purpose.REPORT, {"r": request.id})
         context["link"] = external_url("delivery.answer", token=token)
         context["days"] = current_app.config["REPORT_LINK_MAX_AGE"] // 86400

@@ -16,14 +16,18 @@ log = logging.getLogger(__name__)
 #: Queues by kind of work, so a slow connector cannot hold up mail or the sweep.
 CONNECTORS = "dsar-connectors"
 ANSWERS = "dsar-answers"
+DOCUMENTS = "dsar-documents"
 MAIL = "dsar-mail"
 MAINTENANCE = "dsar-maintenance"
-ALL_QUEUES = (MAIL, ANSWERS, CONNECTORS, MAINTENANCE)
+#: The order a worker takes work in: short jobs first, so that in a burst the PDFs of the
+#: first requests never hold up the connectors and JSON answers of the later ones.
+ALL_QUEUES = (MAIL, CONNECTORS, ANSWERS, MAINTENANCE, DOCUMENTS)
 
 #: Jobs by dotted name, so that nothing but the worker imports the job module.
 RUN_TASK = "dsar.work.jobs.run_task"
 ASSEMBLE_ANSWER = "dsar.work.jobs.assemble_answer"
 DELIVER_MAIL = "dsar.work.jobs.deliver_mail"
+RENDER_DOCUMENT = "dsar.work.jobs.render_document"
 
 
 def redis_connection() -> Redis:
@@ -43,7 +47,9 @@ def get_queue(name: str) -> Queue:
     return Queue(name, connection=redis_connection())
 
 
-def enqueue(queue_name: str, job_name: str, *args: Any, delay: int = 0) -> str | None:
+def enqueue(
+    queue_name: str, job_name: str, *args: Any, delay: int = 0, timeout: int | None = None
+) -> str | None:
     """Puts a job on a queue after the caller has committed the rows it reads.
 
     Returns the job id, or None when Redis cannot be reached: the rows stay as they are
@@ -52,9 +58,10 @@ def enqueue(queue_name: str, job_name: str, *args: Any, delay: int = 0) -> str |
     try:
         queue = get_queue(queue_name)
         if delay > 0:
-            job = queue.enqueue_in(timedelta(seconds=delay), job_name, *args)
+            job = queue.enqueue_in(timedelta(seconds=delay), job_name, *args,
+                                   job_timeout=timeout)
         else:
-            job = queue.enqueue(job_name, *args)
+            job = queue.enqueue(job_name, *args, job_timeout=timeout)
     except RedisError as exc:
         log.warning("queue=%s job=%s state=not-enqueued error=%s", queue_name, job_name, exc)
         return None

@@ -14,14 +14,14 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
-from dsar.policy.lifecycle import RequestStatus, TaskStatus
+from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
 from dsar.transitions import record_event, transition
-from dsar.work import mails, queues, tasks
+from dsar.work import documents, mails, queues, tasks
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,12 @@ def sweep() -> None:
     stale_before = utcnow() - timedelta(seconds=current_app.config["SWEEP_STALE_AFTER"])
     redriven = _redrive_tasks(stale_before)
     assembled = _redrive_answers(stale_before)
+    documents_redriven = _redrive_documents(stale_before)
     resent = _redrive_mails(stale_before)
     expired = _expire_unverified()
     log.info(
-        "sweep tasks=%d answers=%d mails=%d expired=%d", redriven, assembled, resent, expired
+        "sweep tasks=%d answers=%d documents=%d mails=%d expired=%d",
+        redriven, assembled, documents_redriven, resent, expired,
     )
 
 
@@ -84,7 +86,10 @@ def _redrive_tasks(stale_before: datetime) -> int:
 def _redrive_answers(stale_before: datetime) -> int:
     """Claims or re-enqueues the answer of requests whose tasks have all ended."""
     in_progress = db.session.scalars(
-        select(DsarRequest).where(DsarRequest.status == RequestStatus.IN_PROGRESS)
+        select(DsarRequest).where(
+            DsarRequest.status == RequestStatus.IN_PROGRESS,
+            DsarRequest.json_ready_at.is_(None),  # once stored, the PDF is _redrive_documents'
+        )
     ).all()
     count = 0
     for request in in_progress:
@@ -95,6 +100,27 @@ def _redrive_answers(stale_before: datetime) -> int:
             db.session.commit()
             queues.enqueue(queues.ANSWERS, queues.ASSEMBLE_ANSWER, request.id)
             count += 1
+    return count
+
+
+def _redrive_documents(stale_before: datetime) -> int:
+    """Tries again, or gives up on, PDFs whose job vanished with a killed worker or Redis."""
+    waiting = db.session.scalars(
+        select(DsarRequest).where(
+            DsarRequest.status == RequestStatus.IN_PROGRESS,
+            DsarRequest.json_ready_at.is_not(None),
+            DsarRequest.type.in_([RequestType.ACCESS, RequestType.PORTABILITY]),
+            or_(DsarRequest.document_started_at.is_(None),
+                DsarRequest.document_started_at < stale_before),
+        )
+    ).all()
+    count = 0
+    for request in waiting:
+        # A long history's PDF may rightly take longer than the sweep waits: ask RQ first.
+        if _job_alive(request.document_job_id):
+            continue
+        documents.give_up_or_retry(request)
+        count += 1
     return count
 
 

@@ -1,0 +1,122 @@
+"""The readable answer's cells: a record's fields as a person reads them.
+
+Dates as dates, amounts in cents as money, nested lists as how many they hold. The JSON
+answer keeps every field as the connector gave it; this is only what the PDF shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from dsar.connector import Category, Column, ColumnKind
+
+#: Columns shown for a category that declares none: its first fields, under their names.
+DEFAULT_COLUMN_COUNT = 5
+#: Dates are written out in the answer's language; amounts as on the shop's own invoices.
+DATE_LOCALE = "en_GB"
+MONEY_LOCALE = "nl_NL"
+DEFAULT_CURRENCY = "EUR"
+
+
+def columns_of(category: Category) -> tuple[Column, ...]:
+    """The columns of a category's table: those it declares, or its first fields."""
+    if category.columns:
+        return category.columns
+    return tuple(
+        Column(name.replace("_", " ").capitalize(), (name,))
+        for name in category.fields[:DEFAULT_COLUMN_COUNT]
+    )
+
+
+def row(data: Mapping[str, Any], columns: Sequence[Column]) -> list[str]:
+    """One record as the cells of its table row."""
+    return [cell(data, column) for column in columns]
+
+
+def cell(data: Mapping[str, Any], column: Column) -> str:
+    """One column of a record as text."""
+    values = [data.get(name) for name in column.fields]
+    if column.kind == ColumnKind.DATE:
+        return ", ".join(filter(None, (_date_text(v) for v in values)))
+    if column.kind == ColumnKind.MONEY:
+        currency = data.get("currency") or DEFAULT_CURRENCY
+        return ", ".join(_money_text(v, str(currency)) for v in values if _is_number(v))
+    if column.kind == ColumnKind.COUNT:
+        counts = [len(v) for v in values if isinstance(v, list)]
+        return ", ".join(f"{n} item{'s' if n != 1 else ''}" for n in counts)
+    return ", ".join(_text(v) for v in values if v not in (None, "", [], {}))
+
+
+def record_day(data: Mapping[str, Any], columns: Sequence[Column]) -> date | None:
+    """The day a record is dated by: the first date column that holds one."""
+    for column in columns:
+        if column.kind == ColumnKind.DATE:
+            for name in column.fields:
+                day = parse_day(data.get(name))
+                if day is not None:
+                    return day
+    return None
+
+
+def period_of(records: Sequence[Mapping[str, Any]], category: Category) -> dict[str, Any]:
+    """The first and last day a category's records are dated, as ISO dates (or None)."""
+    columns = columns_of(category)
+    days = [day for day in (record_day(r["data"], columns) for r in records) if day]
+    return {"first": min(days).isoformat() if days else None,
+            "last": max(days).isoformat() if days else None}
+
+
+def parse_day(value: Any) -> date | None:
+    """The day of an ISO date or date-time string; None for anything else."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def day_text(day: date | None) -> str:
+    """A day written out, e.g. "12 Mar 2021"."""
+    return _format_day(day) if day else ""
+
+
+def _date_text(value: Any) -> str:
+    """A date or date-time value as a day, or the value itself when it is no date."""
+    day = parse_day(value)
+    if day is not None:
+        return _format_day(day)
+    return _text(value) if value not in (None, "") else ""
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date) -> str:
+    """Babel's formatting of a day; cached, as long histories repeat their days."""
+    return str(format_date(day, "d MMM y", locale=DATE_LOCALE))
+
+
+def _money_text(cents: Any, currency: str) -> str:
+    """An amount in cents as money, e.g. "€ 29,85"."""
+    return str(format_currency(cents / 100, currency, locale=MONEY_LOCALE))
+
+
+def _is_number(value: Any) -> bool:
+    """Whether a value is an amount (booleans are not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> str:
+    """Any JSON value as short text."""
+    if isinstance(value, datetime | date):
+        return _format_day(value if isinstance(value, date) else value.date())
+    if isinstance(value, list):
+        return f"{len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,158 @@
+"""The answer's PDF, made in a job of its own once the JSON is stored; then the delivery.
+
+The job's time limit is sized to the rows the PDF will hold, never RQ's blind default. A
+PDF that cannot be made does not withhold the answer: after its last attempt the person
+gets the JSON, told that the readable document follows, and the officer sees the failure
+on the request and can have the PDF made again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import current_app
+
+from dsar.answer.document import render_answer
+from dsar.answer.pdf import static_folder
+from dsar.answer.storage import answer_path, write_atomically
+from dsar.clock import utcnow
+from dsar.connector import Category
+from dsar.extensions import db
+from dsar.models import DsarRequest
+from dsar.policy.lifecycle import RequestStatus
+from dsar.registry import current_registry
+from dsar.transitions import record_event, transition
+from dsar.work import mails, queues
+
+log = logging.getLogger(__name__)
+
+
+def start(request: DsarRequest, rows: int | None = None) -> None:
+    """Claims the PDF of an answer whose JSON is stored and enqueues its job.
+
+    Args:
+        request: the request, in progress or completed without its PDF.
+        rows: how many records the answer holds, when the caller knows; else read.
+    """
+    rows = _rows(request.id) if rows is None else rows
+    config = current_app.config
+    timeout = config["DOCUMENT_TIMEOUT_BASE"] + config["DOCUMENT_TIMEOUT_PER_1000_ROWS"] * (
+        rows // 1000 + 1)
+    request.document_started_at = utcnow()
+    request.document_attempts += 1
+    db.session.commit()
+    request.document_job_id = queues.enqueue(
+        queues.DOCUMENTS, queues.RENDER_DOCUMENT, request.id, timeout=timeout)
+    db.session.commit()
+    log.info("request_id=%s state=document-enqueued rows=%d timeout=%d", request.id, rows,
+             timeout)
+
+
+def render(request_id: str) -> None:
+    """Renders the PDF, stores it and delivers the answer; a failure is recorded, not raised."""
+    request = db.session.get(DsarRequest, request_id)
+    if request is None or not _wants_document(request):
+        return
+    report = json.loads(answer_path(request_id, "report.json").read_bytes())
+    # Rendering a long history takes a while: hold no transaction open meanwhile.
+    db.session.commit()
+    db.session.close()
+    config = current_app.config
+    try:
+        pdf = render_answer(
+            report, _categories(), static_folder(),
+            rows_per_part=config["DOCUMENT_ROWS_PER_PART"],
+            processes=config["DOCUMENT_PROCESSES"],
+        )
+    except Exception as exc:  # a time limit or any renderer failure: recorded for the officer
+        _failed(request_id, exc)
+        return
+    write_atomically(answer_path(request_id, "report.pdf"), pdf)
+    request = _request(request_id)
+    if request.status == RequestStatus.COMPLETED:  # made again, after the JSON went alone
+        request.document_error = None
+        record_event(request, "document_ready", actor="system")
+        mails.owe(request, mails.MailKind.DOCUMENT_READY)
+        db.session.commit()
+        mails.dispatch_unsent(request)
+        return
+    request.document_error = None
+    deliver(request)
+
+
+def deliver(request: DsarRequest) -> None:
+    """Completes a request whose answer is stored and owes the person the mail with its link."""
+    request.answered_at = utcnow()
+    transition(request, RequestStatus.COMPLETED, actor="system")
+    mails.owe(request, mails.MailKind.ANSWER_READY)
+    # The answer lives in the files now; the raw task results are no longer needed.
+    for task in request.tasks:
+        task.result = None
+    db.session.commit()
+    mails.dispatch_unsent(request)
+    log.info("request_id=%s state=answered document=%s", request.id,
+             "missing" if request.document_error else "ready")
+
+
+def _failed(request_id: str, exc: Exception) -> None:
+    """Records a failed PDF; tries again, or delivers the JSON alone and tells the officer."""
+    db.session.rollback()
+    request = _request(request_id)
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    request.document_error = f"making the PDF failed: {type(exc).__name__}: {first_line}"[:500]
+    log.warning("request_id=%s state=document-failed attempt=%d error_type=%s", request_id,
+                request.document_attempts, type(exc).__name__)
+    # The trail is permanent: it gets the kind of failure, the request row the message.
+    note = f"making the PDF failed: {type(exc).__name__}"
+    if request.status != RequestStatus.IN_PROGRESS:
+        record_event(request, "document_failed", actor="system", note=note)
+        db.session.commit()
+        return
+    if request.document_attempts < current_app.config["DOCUMENT_MAX_ATTEMPTS"]:
+        record_event(request, "document_failed", actor="system", note=f"{note}; trying again")
+        db.session.commit()
+        start(request)
+        return
+    record_event(request, "document_failed", actor="system",
+                 note=f"{note}; the JSON answer goes out alone, the PDF is to follow")
+    deliver(request)
+
+
+def give_up_or_retry(request: DsarRequest) -> None:
+    """For the sweep: a PDF job that vanished (a killed worker) is tried again or given up."""
+    _failed(request.id, RuntimeError("the worker making the PDF stopped before it finished"))
+
+
+def _wants_document(request: DsarRequest) -> bool:
+    """Whether the request waits for its PDF: being answered, or delivered without it."""
+    if request.json_ready_at is None:
+        return False
+    if request.status == RequestStatus.IN_PROGRESS:
+        return True
+    return request.status == RequestStatus.COMPLETED and request.document_error is not None
+
+
+def _rows(request_id: str) -> int:
+    """How many records the answer holds: what the PDF's time depends on."""
+    report: dict[str, Any] = json.loads(answer_path(request_id, "report.json").read_bytes())
+    return int(report["summary"]["record_count"])
+
+
+def _categories() -> dict[tuple[str, str], Category]:
+    """Every installed connector's categories, by (connector, category)."""
+    registry = current_registry()
+    return {
+        (name, category.name): category
+        for name in registry.names
+        for category in registry.get_class(name).categories
+    }
+
+
+def _request(request_id: str) -> DsarRequest:
+    """Returns a request that is known to exist."""
+    request = db.session.get(DsarRequest, request_id)
+    if request is None:
+        raise LookupError(f"request {request_id} is gone")
+    return request
