@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from connectors.shop.seed import DEMO_EMAIL
 from dsar import audit
+from dsar.answer import findings
 from dsar.answer.storage import answer_path
 from dsar.clock import utcnow
 from dsar.extensions import db
@@ -302,9 +303,12 @@ def test_officer_withholds_a_passage_and_releases_the_access_answer(
     field = form.find_element(By.NAME, "field").get_attribute("value")
     with app.app_context():
         stored = db.session.get(DsarRequest, request_id)
-        results = json.dumps([t.result for t in stored.tasks], ensure_ascii=False)
+        found = [r for t in stored.tasks for category in findings.counts(t.result)
+                 for r in findings.records(request_id, t.id, category)]
+        results = json.dumps(found, ensure_ascii=False)
         text = next(r["data"][field] for t in stored.tasks if t.connector == "support"
-                    for r in t.result["categories"]["support_notes"] if r["key"] == key)
+                    for r in findings.records(request_id, t.id, "support_notes")
+                    if r["key"] == key)
     passage = text.rsplit("; ", 1)[1].rstrip(".")
     assert results.count(passage) == 1, "the passage must be this note's alone"
     assert passage in flagged.text

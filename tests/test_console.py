@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
 from connectors.shop.seed import DEMO_EMAIL
+from dsar.answer import findings
 from dsar.cli import cli
 from dsar.clock import utcnow
 from dsar.extensions import db
@@ -206,7 +207,8 @@ def test_reviewed_access_answer_withholds_the_redacted_passage(
     with app.app_context():
         held = db.session.get(DsarRequest, request_id)
         body = next(r["data"]["body"] for t in held.tasks if t.connector == "support"
-                    for r in t.result["categories"]["support_notes"] if r["key"] == target["key"])
+                    for r in findings.records(request_id, t.id, "support_notes")
+                    if r["key"] == target["key"])
     passage = " ".join(body.split()[:2])
     token = csrf_token(page)
     client.post(f"/console/requests/{request_id}/redact", data={

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
 from connectors.shop.seed import DEMO_EMAIL
-from dsar.answer.report import build_report
+from dsar.answer.report import Found, Section, report_head, write_report
 from dsar.connector import Category
 from tests.helpers import confirm_request, download, link_in, text_of
 
@@ -42,17 +44,24 @@ def _problems(schema: dict[str, Any], report: object) -> list[str]:
 
 
 def _small_report() -> dict[str, Any]:
-    """A report as dsar builds it, from plain data: one order of one person."""
+    """A report as dsar writes it, from plain data: one order of one person."""
     moment = datetime(2026, 11, 24, 10, 0)
-    return build_report(
+    record = {"key": "CP-1", "data": {"order_number": "CP-1", "lines": [{"sku": 1}], "x": None},
+              "flags": []}
+    sections = [Section("orders", "Orders", [
+        Found(ORDERS, count=1, first="2026-11-24", last="2026-11-24",
+              records=lambda: iter([record]))])]
+    head = report_head(
         request={"id": "a" * 32, "type": "access", "email": "anna@example.nl",
                  "received_at": moment, "due_at": moment, "verified_at": moment},
-        sections=[("orders", "Orders", (ORDERS,), {"categories": {"orders": [
-            {"key": "CP-1", "data": {"order_number": "CP-1", "lines": [{"sku": 1}], "x": None},
-             "flags": []}]}})],
+        sections=sections,
         controller={"name": "Cplus", "contact": "privacy@cplus.example"},
         generated_at=moment,
     )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "report.json"
+        write_report(path, head, sections)
+        return dict(json.loads(path.read_text()))
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema(schema):

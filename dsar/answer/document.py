@@ -9,11 +9,14 @@ typical answer is a single part, rendered in the worker itself.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import signal
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,8 @@ from flask import render_template
 from dsar.answer.joining import join_tagged
 from dsar.answer.pdf import html_to_pdf
 from dsar.answer.readable import columns_of, day_text, parse_day, row
-from dsar.connector import Category, Column, ColumnKind
+from dsar.answer.report import Found, Section
+from dsar.connector import Column, ColumnKind
 
 TEMPLATE = "report/access.html"
 #: A record flagged with one of these had other people's data removed (Art. 15(4)).
@@ -75,8 +79,8 @@ class Part:
 
 
 def render_answer(
-    report: Mapping[str, Any],
-    categories: Mapping[tuple[str, str], Category],
+    head: Mapping[str, Any],
+    sections: Sequence[Section],
     static: Path,
     *,
     rows_per_part: int,
@@ -85,8 +89,8 @@ def render_answer(
     """Renders an access report as one accessible PDF.
 
     Args:
-        report: the JSON answer (format cplus-dsar-report).
-        categories: the connectors' categories by (connector, category name), for columns.
+        head: the report without its sections (see report.report_head).
+        sections: what each connector found; records are read as the parts need them.
         static: the static folder, the only place the renderer may load files from.
         rows_per_part: the most table rows rendered at once.
         processes: how many parts may be rendered side by side.
@@ -94,28 +98,44 @@ def render_answer(
     Returns:
         The PDF.
     """
-    contents = table_of_contents(report)
-    context = {"report": _without_records(report), "contents": contents,
-               "dates": _dates(report)}
-    parts = list(plan_parts(report, categories, rows_per_part))
-    pages = [render_template(TEMPLATE, part=part, **context) for part in parts]
-    if len(pages) == 1:
-        return html_to_pdf(pages[0], static)
+    context = {"report": head, "contents": table_of_contents(head), "dates": _dates(head)}
+    pages = (render_template(TEMPLATE, part=part, **context)
+             for part in plan_parts(sections, rows_per_part))
+    first = next(pages)
+    second = next(pages, None)
+    if second is None:
+        return html_to_pdf(first, static)
     # Fork: the children start with WeasyPrint loaded and its fonts found, and take nothing
     # but HTML; their memory goes back to the system as each part is done.
     pool = multiprocessing.get_context("fork").Pool(
-        min(processes, len(pages)), initializer=_child_signals, maxtasksperchild=8)
+        processes, initializer=_child_signals, maxtasksperchild=8)
     try:
-        return join_tagged(pool.imap(_render_part, [(html, static) for html in pages]))
+        return join_tagged(_rendered(pool, itertools.chain((first, second), pages), static,
+                                     ahead=2 * processes))
     finally:
         pool.terminate()
         pool.join()
 
 
-def table_of_contents(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _rendered(pool: Pool, pages: Iterator[str], static: Path, ahead: int) -> Iterator[bytes]:
+    """The parts' PDFs in order, at most `ahead` parts waiting or being rendered at a time.
+
+    The HTML is made here, in the job's own thread, where the app's context is; the pool's
+    children only lay it out.
+    """
+    waiting: deque[AsyncResult[bytes]] = deque()
+    for html in pages:
+        waiting.append(pool.apply_async(_render_part, ((html, static),)))
+        if len(waiting) >= ahead:
+            yield waiting.popleft().get()
+    while waiting:
+        yield waiting.popleft().get()
+
+
+def table_of_contents(head: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The front page's summary: per category with records, its number, size and period."""
     contents: list[dict[str, Any]] = []
-    for entry in report["summary"]["categories"]:
+    for entry in head["summary"]["categories"]:
         period = entry.get("period") or {}
         first, last = parse_day(period.get("first")), parse_day(period.get("last"))
         contents.append({
@@ -127,30 +147,30 @@ def table_of_contents(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     return contents
 
 
-def plan_parts(
-    report: Mapping[str, Any],
-    categories: Mapping[tuple[str, str], Category],
-    rows_per_part: int,
-) -> Iterator[Part]:
-    """Cuts the answer into parts of at most `rows_per_part` table rows each."""
+def plan_parts(sections: Sequence[Section], rows_per_part: int) -> Iterator[Part]:
+    """Cuts the answer into parts of at most `rows_per_part` table rows each.
+
+    Records are read as the parts fill, so only one part's records are held at a time.
+    """
     part = Part(front=True)
     number = 0
-    for section in report["sections"]:
-        for entry in section["categories"]:
-            records = entry["records"]
-            if not records:
+    for section in sections:
+        for found in section.found:
+            if not found.count:
                 continue
             number += 1
-            category = categories.get((section["connector"], entry["name"]))
-            columns = columns_of(category) if category else _columns_of_entry(entry)
+            columns = columns_of(found.category)
+            records = found.records()
             start = 0
-            while start < len(records):
+            while True:
                 room = rows_per_part - part.rows
                 if room <= 0:
                     yield part
                     part, room = Part(), rows_per_part
-                stretch = records[start:start + room]
-                part.tables.append(_piece(number, entry, columns, stretch, start, len(records)))
+                stretch = list(itertools.islice(records, room))
+                if not stretch:
+                    break
+                part.tables.append(_piece(number, found, columns, stretch, start))
                 start += len(stretch)
     part.rights = True
     yield part
@@ -158,19 +178,19 @@ def plan_parts(
 
 def _piece(
     number: int,
-    entry: Mapping[str, Any],
+    found: Found,
     columns: Sequence[Column],
     records: Sequence[Mapping[str, Any]],
     start: int,
-    total: int,
 ) -> TablePiece:
     """A stretch of a category's table, its records turned into rows of text."""
+    category = found.category
     piece = TablePiece(
-        number=number, title=entry["title"], purpose=entry["purpose"],
-        legal_basis=entry["legal_basis"], recipients=list(entry["recipients"]),
-        retention=entry["retention"], source=entry["source"],
+        number=number, title=category.title, purpose=category.purpose,
+        legal_basis=category.legal_basis, recipients=list(category.recipients),
+        retention=category.retention, source=category.source,
         labels=[column.label for column in columns], widths=widths(columns),
-        total=total, start=start,
+        total=found.count, start=start,
     )
     for record in records:
         cells = row(record["data"], columns)
@@ -193,13 +213,6 @@ def widths(columns: Sequence[Column]) -> list[int]:
             for column, weight in zip(columns, weights, strict=True)]
 
 
-def _columns_of_entry(entry: Mapping[str, Any]) -> tuple[Column, ...]:
-    """Columns for a category whose connector is no longer installed: its fields."""
-    return columns_of(Category(
-        name=entry["name"], title=entry["title"], fields=tuple(entry["fields"]),
-        purpose="", legal_basis="", recipients=(), retention="", source=""))
-
-
 def _period_text(first: date | None, last: date | None) -> str:
     """A period as a reader says it: one day, or from one day to another."""
     if first is None or last is None:
@@ -209,19 +222,14 @@ def _period_text(first: date | None, last: date | None) -> str:
     return f"{day_text(first)} to {day_text(last)}"
 
 
-def _dates(report: Mapping[str, Any]) -> dict[str, str]:
+def _dates(head: Mapping[str, Any]) -> dict[str, str]:
     """The request's dates, written out."""
-    request = report["request"]
+    request = head["request"]
     return {
         "received": day_text(parse_day(request.get("received_at"))),
         "due": day_text(parse_day(request.get("due_at"))),
-        "generated": day_text(parse_day(report.get("generated_at"))),
+        "generated": day_text(parse_day(head.get("generated_at"))),
     }
-
-
-def _without_records(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The report without its records: what every part's template needs, and no more."""
-    return {key: value for key, value in report.items() if key != "sections"}
 
 
 def _render_part(work: tuple[str, Path]) -> bytes:

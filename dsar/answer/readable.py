@@ -64,14 +64,6 @@ def record_day(data: Mapping[str, Any], columns: Sequence[Column]) -> date | Non
     return None
 
 
-def period_of(records: Sequence[Mapping[str, Any]], category: Category) -> dict[str, Any]:
-    """The first and last day a category's records are dated, as ISO dates (or None)."""
-    columns = columns_of(category)
-    days = [day for day in (record_day(r["data"], columns) for r in records) if day]
-    return {"first": min(days).isoformat() if days else None,
-            "last": max(days).isoformat() if days else None}
-
-
 def parse_day(value: Any) -> date | None:
     """The day of an ISO date or date-time string; None for anything else."""
     if not isinstance(value, str) or len(value) < 10:

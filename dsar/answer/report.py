@@ -1,16 +1,21 @@
-"""The access report: a versioned JSON structure built from the connectors' task results.
+"""The access report: a versioned JSON structure of what the connectors found.
 
-Format "cplus-dsar-report", version 1 (documented in README): one section per connector,
-one entry per category with its records and what Art. 15(1) asks of it.
+Format "cplus-dsar-report", version 1 (documented in README, schema in static/schemas):
+one section per connector, one entry per category with its records and what Art. 15(1)
+asks of it. The report is written as the records stream in from the findings, so a long
+history never sits in memory whole; the PDF reads the same sections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
-from dsar.answer.readable import period_of
+from dsar.answer.storage import open_atomically
 from dsar.clock import iso
 from dsar.connector import Category
 from dsar.policy.rights import COMPLAINT, RIGHTS
@@ -19,52 +24,58 @@ REPORT_FORMAT = "cplus-dsar-report"
 REPORT_VERSION = 1
 
 
-def build_report(
+@dataclass(frozen=True)
+class Found:
+    """One category of one connector: what it is, how much was found, and the records.
+
+    Attributes:
+        category: the connector's description of the category.
+        count: how many records were found.
+        first: the first day the records are dated (ISO), if any.
+        last: the last day, if any.
+        records: reads the records anew on each call, one at a time.
+    """
+
+    category: Category
+    count: int
+    first: str | None
+    last: str | None
+    records: Callable[[], Iterator[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One connector's part of the answer: every category it declares, found or not."""
+
+    connector: str
+    title: str
+    found: Sequence[Found]
+
+
+def report_head(
     *,
     request: Mapping[str, Any],
-    sections: Iterable[tuple[str, str, tuple[Category, ...], Mapping[str, Any]]],
+    sections: Sequence[Section],
     controller: Mapping[str, str],
     generated_at: datetime,
 ) -> dict[str, Any]:
-    """Builds the report from plain data.
+    """Everything in the report but its sections: who, what, when, the summary, the rights.
 
     Args:
         request: id, type, email, received_at, due_at and verified_at of the request.
-        sections: per connector its name, title, categories and task result
-            ({"categories": {name: [records]}}).
+        sections: what each connector found.
         controller: the shop's name and privacy contact.
         generated_at: when the report is made.
 
     Returns:
-        The report as JSON-ready data.
+        The report's JSON-ready data, without "sections".
     """
-    built_sections = []
-    summary = []
-    for connector, title, categories, result in sections:
-        found = result.get("categories", {})
-        entries = []
-        for category in categories:
-            records = found.get(category.name, [])
-            entries.append(
-                {
-                    "name": category.name,
-                    "title": category.title,
-                    "purpose": category.purpose,
-                    "legal_basis": category.legal_basis,
-                    "recipients": list(category.recipients),
-                    "retention": category.retention,
-                    "source": category.source,
-                    "fields": list(category.fields),
-                    "records": records,
-                }
-            )
-            if records:
-                summary.append(
-                    {"connector": connector, "category": category.name,
-                     "title": category.title, "count": len(records),
-                     "period": period_of(records, category)}
-                )
-        built_sections.append({"connector": connector, "title": title, "categories": entries})
+    summary = [
+        {"connector": section.connector, "category": found.category.name,
+         "title": found.category.title, "count": found.count,
+         "period": {"first": found.first, "last": found.last}}
+        for section in sections for found in section.found if found.count
+    ]
     return {
         "format": REPORT_FORMAT,
         "version": REPORT_VERSION,
@@ -83,7 +94,55 @@ def build_report(
             "record_count": sum(entry["count"] for entry in summary),
             "categories": summary,
         },
-        "sections": built_sections,
         "rights": [dict(right) for right in RIGHTS],
         "complaint": dict(COMPLAINT),
     }
+
+
+def category_entry(found: Found) -> dict[str, Any]:
+    """A category's description in the report, without its records."""
+    category = found.category
+    return {
+        "name": category.name,
+        "title": category.title,
+        "purpose": category.purpose,
+        "legal_basis": category.legal_basis,
+        "recipients": list(category.recipients),
+        "retention": category.retention,
+        "source": category.source,
+        "fields": list(category.fields),
+    }
+
+
+def write_report(path: Path, head: Mapping[str, Any], sections: Sequence[Section]) -> None:
+    """Writes the report to a file whole or not at all, its records streamed one by one."""
+    before = {key: value for key, value in head.items() if key not in ("rights", "complaint")}
+    after = {key: head[key] for key in ("rights", "complaint")}
+    with open_atomically(path) as out:
+        out.write(_open_object(before) + ',\n "sections": [')
+        for index, section in enumerate(sections):
+            out.write(("," if index else "") + "\n  " + _open_object(
+                {"connector": section.connector, "title": section.title}) + ', "categories": [')
+            for number, found in enumerate(section.found):
+                entry = _open_object(category_entry(found))
+                out.write(("," if number else "") + "\n   " + entry + ', "records": [')
+                _write_records(out, found.records())
+                out.write("]}")
+            out.write("]}")
+        out.write("\n ],\n " + _dumps(after)[1:] + "\n")
+
+
+def _write_records(out: IO[str], records: Iterator[dict[str, Any]]) -> None:
+    """Writes records as a JSON array's items, one per line."""
+    for index, record in enumerate(records):
+        out.write(("," if index else "") + "\n    " + _dumps(record))
+
+
+def _open_object(data: Mapping[str, Any]) -> str:
+    """A JSON object without its closing brace, so that more members can follow."""
+    return _dumps(data)[:-1]
+
+
+def _dumps(data: Any) -> str:
+    """Compact JSON that keeps every character as it is."""
+    return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))

@@ -36,7 +36,7 @@ from dsar.web.auth import ROLES, officer_required
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import OfficerError, create_officer
 from dsar.work import decisions, tasks
-from dsar.work.assembly import redacted
+from dsar.work.content import found_records
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -94,16 +94,14 @@ def _review_records(found: DsarRequest) -> list[dict[str, object]]:
     }:
         return []
     rows = []
-    for task in found.tasks:
-        result = redacted(task.connector, task.result or {}, found.redactions or [])
-        for category, records in result.get("categories", {}).items():
-            for record in records:
-                texts = {k: v for k, v in record["data"].items()
-                         if isinstance(v, str) and len(v) > 40}
-                if texts:
-                    rows.append({"connector": task.connector, "category": category,
-                                 "key": record["key"], "texts": texts,
-                                 "flagged": bool(record["flags"])})
+    for connector in sorted({task.connector for task in found.tasks}):
+        for category, record in found_records(found, connector):
+            texts = {k: v for k, v in record["data"].items()
+                     if isinstance(v, str) and len(v) > 40}
+            if texts:
+                rows.append({"connector": connector, "category": category,
+                             "key": record["key"], "texts": texts,
+                             "flagged": bool(record["flags"])})
     return sorted(rows, key=lambda row: not row["flagged"])
 
 

@@ -6,18 +6,16 @@ import json
 import logging
 from typing import Any
 
-from flask import current_app
-
 from dsar.answer.pdf import render_pdf
-from dsar.answer.report import build_report
+from dsar.answer.report import write_report
 from dsar.answer.storage import answer_path, write_atomically
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
-from dsar.registry import current_registry
 from dsar.transitions import transition
 from dsar.work import decisions, documents, outcomes, plans
+from dsar.work.content import answer_content
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +67,9 @@ def _next_step(request: DsarRequest) -> None:
                        note="held for review")
             db.session.commit()
             return
-        report = _access_report(request)
-        _store_json(request, report)
+        rows = _store_access_json(request)
         # The PDF takes longer and may take long: a job of its own, sized to the answer.
-        documents.start(request, rows=report["summary"]["record_count"])
+        documents.start(request, rows=rows)
         return
     letter = outcomes.conclude(request)
     _store_json(request, letter)
@@ -82,7 +79,7 @@ def _next_step(request: DsarRequest) -> None:
 
 
 def _store_json(request: DsarRequest, answer: dict[str, Any]) -> None:
-    """Stores the JSON answer, the complete one, and notes when it was ready."""
+    """Stores an outcome letter's JSON and notes when it was ready."""
     write_atomically(
         answer_path(request.id, "report.json"),
         json.dumps(answer, indent=2, ensure_ascii=False).encode(),
@@ -91,53 +88,14 @@ def _store_json(request: DsarRequest, answer: dict[str, Any]) -> None:
     db.session.commit()
 
 
-def _access_report(request: DsarRequest) -> dict[str, Any]:
-    """The access report from the export tasks' results."""
-    return build_report(
-        request={
-            "id": request.id,
-            "type": request.type,
-            "email": request.email,
-            "received_at": request.received_at,
-            "due_at": request.due_at,
-            "verified_at": request.verified_at,
-        },
-        sections=_sections(request),
-        controller={
-            "name": current_app.config["CONTROLLER_NAME"],
-            "contact": current_app.config["CONTROLLER_CONTACT"],
-        },
-        generated_at=utcnow(),
-    )
+def _store_access_json(request: DsarRequest) -> int:
+    """Writes the access answer's JSON, its records streamed from the findings.
 
-
-def _sections(request: DsarRequest) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
-    """Per succeeded task its connector's name, title, categories and result."""
-    reg = current_registry()
-    sections = []
-    for task in request.tasks:
-        cls = reg.get_class(task.connector)
-        result = redacted(task.connector, task.result or {}, request.redactions or [])
-        sections.append((cls.name, cls.title, cls.categories, result))
-    return sections
-
-
-def redacted(
-    connector: str, result: dict[str, Any], redactions: list[dict[str, str]]
-) -> dict[str, Any]:
-    """A task's result with the passages the officer withheld replaced by the reason."""
-    if not redactions:
-        return result
-    result = json.loads(json.dumps(result))  # a deep copy: the stored findings stay as found
-    for cut in redactions:
-        if cut["connector"] != connector:
-            continue
-        for record in result.get("categories", {}).get(cut["category"], []):
-            value = record["data"].get(cut["field"])
-            if record["key"] == cut["key"] and isinstance(value, str):
-                record["data"][cut["field"]] = value.replace(
-                    cut["passage"], f"[withheld: {cut['reason']}]"
-                )
-                if "withheld_by_officer" not in record["flags"]:
-                    record["flags"].append("withheld_by_officer")
-    return result
+    Returns:
+        How many records it holds.
+    """
+    request.json_ready_at = utcnow()
+    head, sections = answer_content(request)
+    write_report(answer_path(request.id, "report.json"), head, sections)
+    db.session.commit()
+    return int(head["summary"]["record_count"])

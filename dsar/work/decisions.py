@@ -10,6 +10,7 @@ import re
 
 from flask import current_app
 
+from dsar.answer import findings
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, Officer
@@ -169,7 +170,7 @@ def _passage_in(
     for task in request.tasks:
         if task.connector != connector:
             continue
-        for record in (task.result or {}).get("categories", {}).get(category, []):
+        for record in findings.records(request.id, task.id, category):
             value = record["data"].get(field)
             if record["key"] == key and isinstance(value, str):
                 match = re.search(pattern, value)

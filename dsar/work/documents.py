@@ -8,23 +8,21 @@ on the request and can have the PDF made again.
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from flask import current_app
 
+from dsar.answer import findings
 from dsar.answer.document import render_answer
 from dsar.answer.pdf import static_folder
 from dsar.answer.storage import answer_path, write_atomically
 from dsar.clock import utcnow
-from dsar.connector import Category
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
-from dsar.registry import current_registry
 from dsar.transitions import record_event, transition
 from dsar.work import mails, queues
+from dsar.work.content import answer_content
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +34,7 @@ def start(request: DsarRequest, rows: int | None = None) -> None:
         request: the request, in progress or completed without its PDF.
         rows: how many records the answer holds, when the caller knows; else read.
     """
-    rows = _rows(request.id) if rows is None else rows
+    rows = _rows(request) if rows is None else rows
     config = current_app.config
     timeout = config["DOCUMENT_TIMEOUT_BASE"] + config["DOCUMENT_TIMEOUT_PER_1000_ROWS"] * (
         rows // 1000 + 1)
@@ -55,14 +53,14 @@ def render(request_id: str) -> None:
     request = db.session.get(DsarRequest, request_id)
     if request is None or not _wants_document(request):
         return
-    report = json.loads(answer_path(request_id, "report.json").read_bytes())
+    head, sections = answer_content(request)
     # Rendering a long history takes a while: hold no transaction open meanwhile.
     db.session.commit()
     db.session.close()
     config = current_app.config
     try:
         pdf = render_answer(
-            report, _categories(), static_folder(),
+            head, sections, static_folder(),
             rows_per_part=config["DOCUMENT_ROWS_PER_PART"],
             processes=config["DOCUMENT_PROCESSES"],
         )
@@ -73,6 +71,7 @@ def render(request_id: str) -> None:
     request = _request(request_id)
     if request.status == RequestStatus.COMPLETED:  # made again, after the JSON went alone
         request.document_error = None
+        _forget_findings(request)
         record_event(request, "document_ready", actor="system")
         mails.owe(request, mails.MailKind.DOCUMENT_READY)
         db.session.commit()
@@ -87,9 +86,8 @@ def deliver(request: DsarRequest) -> None:
     request.answered_at = utcnow()
     transition(request, RequestStatus.COMPLETED, actor="system")
     mails.owe(request, mails.MailKind.ANSWER_READY)
-    # The answer lives in the files now; the raw task results are no longer needed.
-    for task in request.tasks:
-        task.result = None
+    if not request.document_error:  # else kept, to make the PDF again from
+        _forget_findings(request)
     db.session.commit()
     mails.dispatch_unsent(request)
     log.info("request_id=%s state=answered document=%s", request.id,
@@ -125,6 +123,13 @@ def give_up_or_retry(request: DsarRequest) -> None:
     _failed(request.id, RuntimeError("the worker making the PDF stopped before it finished"))
 
 
+def _forget_findings(request: DsarRequest) -> None:
+    """The answer lives in its files now: what the connectors found is no longer needed."""
+    for task in request.tasks:
+        task.result = None
+    findings.discard(request.id)
+
+
 def _wants_document(request: DsarRequest) -> bool:
     """Whether the request waits for its PDF: being answered, or delivered without it."""
     if request.json_ready_at is None:
@@ -134,20 +139,10 @@ def _wants_document(request: DsarRequest) -> bool:
     return request.status == RequestStatus.COMPLETED and request.document_error is not None
 
 
-def _rows(request_id: str) -> int:
+def _rows(request: DsarRequest) -> int:
     """How many records the answer holds: what the PDF's time depends on."""
-    report: dict[str, Any] = json.loads(answer_path(request_id, "report.json").read_bytes())
-    return int(report["summary"]["record_count"])
-
-
-def _categories() -> dict[tuple[str, str], Category]:
-    """Every installed connector's categories, by (connector, category)."""
-    registry = current_registry()
-    return {
-        (name, category.name): category
-        for name in registry.names
-        for category in registry.get_class(name).categories
-    }
+    head, _ = answer_content(request)
+    return int(head["summary"]["record_count"])
 
 
 def _request(request_id: str) -> DsarRequest:

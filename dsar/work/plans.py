@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 
+from dsar.answer import findings
 from dsar.clock import iso, utcnow
 from dsar.connector import Disposition, Record
 from dsar.extensions import db
@@ -43,6 +44,7 @@ def make_plan(request: DsarRequest) -> None:
     # The plan holds what is needed to act; the data the connectors found may go.
     for task in request.tasks:
         task.result = None
+    findings.discard(request.id)
     transition(request, RequestStatus.AWAITING_APPROVAL, actor="system")
     db.session.commit()
     if request.type == RequestType.ERASURE and not current_app.config["ERASURE_REQUIRES_APPROVAL"]:
@@ -58,8 +60,8 @@ def _erasure_plan(request: DsarRequest) -> dict[str, list[dict[str, Any]]]:
     found = [
         (task.connector, Record(category, item["key"], item["data"]))
         for task in request.tasks
-        for category, items in (task.result or {}).get("categories", {}).items()
-        for item in items
+        for category in findings.counts(task.result)
+        for item in findings.records(request.id, task.id, category)
     ]
     decisions = plan_erasure([record for _, record in found], load_rules(), utcnow().date())
     plan: dict[str, list[dict[str, Any]]] = {task.connector: [] for task in request.tasks}

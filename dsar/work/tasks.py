@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
+from dsar.answer import findings
 from dsar.clock import utcnow
 from dsar.connector import ActionNotSupported, Connector, Decision, Disposition, Subject
 from dsar.extensions import db, rows_changed
@@ -89,7 +90,8 @@ def run_task(task_id: int) -> None:
     task.attempts += 1
     subject = Subject(email=request.email, name=request.name)
     connector_name, request_id, action = task.connector, request.id, task.action
-    work = {"plan": task.plan or [], "corrections": request.corrections or {}}
+    work = {"plan": task.plan or [], "corrections": request.corrections or {},
+            "request_id": request.id, "task_id": task.id}
     db.session.commit()
     # The connector reaches another system: hold no transaction open while it does.
     db.session.close()
@@ -130,12 +132,9 @@ def perform(
         ActionNotSupported: the connector cannot do it; an officer must.
     """
     if action == "export":
-        categories: dict[str, list[dict[str, Any]]] = {c.name: [] for c in connector.categories}
-        for record in connector.export(subject):
-            categories.setdefault(record.category, []).append(
-                {"key": record.key, "data": dict(record.data), "flags": list(record.flags)}
-            )
-        return {"categories": categories}
+        # Records go to files as they come; the task row keeps only their counts.
+        return findings.store(work["request_id"], work["task_id"], connector.export(subject),
+                              connector.categories)
     if action in {"preview", "rectify"}:
         changes = connector.rectify(subject, work["corrections"], apply=action == "rectify")
         return {"changes": [asdict(change) for change in changes]}

@@ -1,0 +1,115 @@
+"""The content of an access answer: the request's findings as report sections, with the
+passages the officer withheld (Art. 15(4)) replaced by the reason.
+
+The JSON and the PDF are both made from this, so they always say the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import current_app
+
+from dsar.answer import findings
+from dsar.answer.report import Found, Section, report_head
+from dsar.models import DsarRequest
+from dsar.registry import current_registry
+
+#: The flag a record gets when the officer withheld a passage of it.
+WITHHELD = "withheld_by_officer"
+
+
+def answer_content(request: DsarRequest) -> tuple[dict[str, Any], list[Section]]:
+    """The report's head and its sections, their records read from the findings on demand.
+
+    The answer is dated by the moment its JSON was stored, so the PDF made later, or made
+    again, carries the same date as the JSON.
+    """
+    sections = _sections(request)
+    head = report_head(
+        request={
+            "id": request.id,
+            "type": request.type,
+            "email": request.email,
+            "received_at": request.received_at,
+            "due_at": request.due_at,
+            "verified_at": request.verified_at,
+        },
+        sections=sections,
+        controller={
+            "name": current_app.config["CONTROLLER_NAME"],
+            "contact": current_app.config["CONTROLLER_CONTACT"],
+        },
+        generated_at=request.json_ready_at or request.received_at,
+    )
+    return head, sections
+
+
+def found_records(request: DsarRequest, connector: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every record one connector found for the request, as (category, record), redacted."""
+    for task in request.tasks:
+        if task.connector != connector:
+            continue
+        for category in findings.counts(task.result):
+            for record in _records(request, task.id, connector, category):
+                yield category, record
+
+
+def _sections(request: DsarRequest) -> list[Section]:
+    """Per task its connector's section, every declared category in it."""
+    registry = current_registry()
+    sections = []
+    for task in request.tasks:
+        cls = registry.get_class(task.connector)
+        counted = findings.counts(task.result)
+        found = []
+        for category in cls.categories:
+            summary = counted.get(category.name, {})
+            found.append(Found(
+                category=category, count=int(summary.get("count", 0)),
+                first=summary.get("first"), last=summary.get("last"),
+                records=_reader(request, task.id, task.connector, category.name),
+            ))
+        sections.append(Section(connector=cls.name, title=cls.title, found=found))
+    return sections
+
+
+def _reader(
+    request: DsarRequest, task_id: int, connector: str, category: str
+) -> Callable[[], Iterator[dict[str, Any]]]:
+    """A function that reads one category's records anew each time it is called."""
+    request_id, redactions = request.id, list(request.redactions or [])
+
+    def read() -> Iterator[dict[str, Any]]:
+        for record in findings.records(request_id, task_id, category):
+            yield redact(connector, category, record, redactions)
+
+    return read
+
+
+def _records(
+    request: DsarRequest, task_id: int, connector: str, category: str
+) -> Iterator[dict[str, Any]]:
+    """One category's records, redacted."""
+    yield from _reader(request, task_id, connector, category)()
+
+
+def redact(
+    connector: str, category: str, record: dict[str, Any], redactions: list[dict[str, str]]
+) -> dict[str, Any]:
+    """A record with the passages the officer withheld replaced by the reason.
+
+    The stored findings stay as found: the record read from them is changed, not the file.
+    """
+    for cut in redactions:
+        if (cut["connector"], cut["category"], cut["key"]) != (connector, category,
+                                                                 record["key"]):
+            continue
+        value = record["data"].get(cut["field"])
+        if isinstance(value, str):
+            record["data"][cut["field"]] = value.replace(
+                cut["passage"], f"[withheld: {cut['reason']}]")
+            if WITHHELD not in record["flags"]:
+                record["flags"].append(WITHHELD)
+    return record
