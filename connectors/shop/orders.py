@@ -86,6 +86,9 @@ _ORDER_RETENTION = (
     '(legal retention)."'
 )
 
+#: Rows fetched from the database at a time while a long history streams.
+STREAM_ROWS = 500
+
 #: Orders not yet handed to a carrier: the only ones whose data a correction still changes.
 OPEN_STATUSES = ("placed", "paid")
 
@@ -230,10 +233,12 @@ class OrdersConnector(Connector):
             .where(matched)
             .order_by(orders.c.placed_at, orders.c.id)
         )
+        # In the orders' own order, so that each order's lines follow it in one pass.
         line_query = (
             select(order_lines)
-            .where(order_lines.c.order_id.in_(select(orders.c.id).where(matched)))
-            .order_by(order_lines.c.order_id, order_lines.c.id)
+            .select_from(order_lines.join(orders, orders.c.id == order_lines.c.order_id))
+            .where(matched)
+            .order_by(orders.c.placed_at, orders.c.id, order_lines.c.id)
         )
         shipment_query = (
             select(shipments, orders.c.order_number)
@@ -241,27 +246,30 @@ class OrdersConnector(Connector):
             .where(matched)
             .order_by(orders.c.placed_at, shipments.c.id)
         )
-        with engine.connect() as connection:
-            order_rows = connection.execute(order_query).mappings().all()
-            line_rows = connection.execute(line_query).mappings().all()
-            shipment_rows = connection.execute(shipment_query).mappings().all()
-
-        lines: defaultdict[int, list[JSONValue]] = defaultdict(list)
-        for line in line_rows:
-            lines[line["order_id"]].append(row_data(line, LINE_FIELDS))
-        for row in order_rows:
-            yield Record(
-                category="orders",
-                key=row["order_number"],
-                data={**row_data(row, ORDER_FIELDS), "lines": lines[row["id"]]},
-            )
-        for row in shipment_rows:
-            # A shipment has no number of its own a customer would know; its row id is stable.
-            yield Record(
-                category="shipments",
-                key=str(row["id"]),
-                data=row_data(row, SHIPMENT_FIELDS),
-            )
+        # Rows stream from the database as the records are taken, so a customer with
+        # thousands of orders costs no more memory than one with a few.
+        with engine.connect() as plain:
+            connection = plain.execution_options(yield_per=STREAM_ROWS)
+            line_rows = iter(connection.execute(line_query).mappings())
+            line = next(line_rows, None)
+            for row in connection.execute(order_query).mappings():
+                items: list[JSONValue] = []
+                while line is not None and line["order_id"] == row["id"]:
+                    items.append(row_data(line, LINE_FIELDS))
+                    line = next(line_rows, None)
+                yield Record(
+                    category="orders",
+                    key=row["order_number"],
+                    data={**row_data(row, ORDER_FIELDS), "lines": items},
+                )
+            for row in connection.execute(shipment_query).mappings():
+                # A shipment has no number of its own a customer would know; its row id is
+                # stable.
+                yield Record(
+                    category="shipments",
+                    key=str(row["id"]),
+                    data=row_data(row, SHIPMENT_FIELDS),
+                )
 
     def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
         """Erases or minimises orders and shipments by key, in one transaction.

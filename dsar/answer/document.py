@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,26 +107,34 @@ def render_answer(
     if second is None:
         return html_to_pdf(first, static)
     # Fork: the children start with WeasyPrint loaded and its fonts found, and take nothing
-    # but HTML; their memory goes back to the system as each part is done.
+    # but HTML. The parts go to files, and the joining is a child's work too: a tagged PDF
+    # of a long history is a great many objects, and the worker should not keep their
+    # memory after the job.
     pool = multiprocessing.get_context("fork").Pool(
         processes, initializer=_child_signals, maxtasksperchild=8)
     try:
-        return join_tagged(_rendered(pool, itertools.chain((first, second), pages), static,
-                                     ahead=2 * processes))
+        with tempfile.TemporaryDirectory(prefix="dsar-parts-") as folder:
+            parts = list(_rendered(pool, itertools.chain((first, second), pages), static,
+                                   Path(folder), ahead=2 * processes))
+            joined: bytes = pool.apply(_join_files, (parts,))
+            return joined
     finally:
         pool.terminate()
         pool.join()
 
 
-def _rendered(pool: Pool, pages: Iterator[str], static: Path, ahead: int) -> Iterator[bytes]:
-    """The parts' PDFs in order, at most `ahead` parts waiting or being rendered at a time.
+def _rendered(
+    pool: Pool, pages: Iterator[str], static: Path, folder: Path, ahead: int
+) -> Iterator[Path]:
+    """The parts' PDF files in order, at most `ahead` parts waiting or being rendered.
 
     The HTML is made here, in the job's own thread, where the app's context is; the pool's
     children only lay it out.
     """
-    waiting: deque[AsyncResult[bytes]] = deque()
-    for html in pages:
-        waiting.append(pool.apply_async(_render_part, ((html, static),)))
+    waiting: deque[AsyncResult[Path]] = deque()
+    for number, html in enumerate(pages):
+        target = folder / f"part-{number:05d}.pdf"
+        waiting.append(pool.apply_async(_render_part, ((html, static, target),)))
         if len(waiting) >= ahead:
             yield waiting.popleft().get()
     while waiting:
@@ -232,10 +241,16 @@ def _dates(head: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _render_part(work: tuple[str, Path]) -> bytes:
-    """Renders one part in a child process."""
-    html, static = work
-    return html_to_pdf(html, static)
+def _render_part(work: tuple[str, Path, Path]) -> Path:
+    """Renders one part to a file, in a child process."""
+    html, static, target = work
+    target.write_bytes(html_to_pdf(html, static))
+    return target
+
+
+def _join_files(parts: Sequence[Path]) -> bytes:
+    """Joins the parts' files, in a child process."""
+    return join_tagged(part.read_bytes() for part in parts)
 
 
 def _child_signals() -> None:

@@ -1,0 +1,114 @@
+"""A customer with 5,000 orders gets the whole answer, through worker processes as run in
+production: every order in the JSON, and a row for each in the PDF's table."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pikepdf
+import pytest
+
+from dsar.app import ROOT
+from tests.helpers import download, link_in, text_of
+from tests.history import add_customer_with_orders
+
+ORDERS = 5000
+#: Long enough for a slow machine; the benchmark, not this test, holds the time target.
+PATIENCE = 900
+
+
+def _wait_for(find: Callable[[], Any], what: str, seconds: float) -> Any:
+    """Polls until `find` returns something, or fails saying what did not happen."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = find()
+        if found:
+            return found
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not happen within {seconds:.0f} s")
+
+
+@pytest.fixture
+def workers(app, database_url, redis_url) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Two worker processes started as production starts them; stopped by pid afterwards."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DSAR_ENV": "testing",
+        "DSAR_DATABASE_URL": database_url,
+        "DSAR_REDIS_URL": redis_url,
+        "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
+        "DSAR_REPORTS_DIR": app.config["REPORTS_DIR"],
+        "DSAR_MAIL_SERVER": "127.0.0.1",
+        "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
+        "DSAR_BASE_URL": "http://dsar.test",
+    }
+    started = [subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env,  # noqa: S603
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(2)]
+    yield started
+    for process in started:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _order_rows(pdf: bytes) -> int:
+    """How many data rows the PDF's tables hold, read from its tags: TRs of TD cells only."""
+    document = pikepdf.Pdf.open(io.BytesIO(pdf))
+    count = 0
+    stack = list(document.Root.StructTreeRoot.K)
+    while stack:
+        element = stack.pop()
+        if not isinstance(element, pikepdf.Dictionary) or "/S" not in element:
+            continue
+        kids = element.get("/K")
+        kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+        if element.S == pikepdf.Name.TR:
+            cells = [kid for kid in kids if isinstance(kid, pikepdf.Dictionary)]
+            if cells and all(cell.get("/S") == pikepdf.Name.TD for cell in cells):
+                count += 1
+            continue
+        stack.extend(kids)
+    return count
+
+
+@pytest.mark.slow
+def test_a_customer_with_5000_orders_gets_the_whole_answer(
+    app, client, inbox, shop_url, workers
+):
+    """Every order number is in the JSON; the PDF holds a row for every order and delivery."""
+    numbers = add_customer_with_orders(shop_url, "veel@example.org", "Vera Veel", ORDERS)
+    response = client.post("/api/v1/requests", json={"email": "veel@example.org",
+                                                     "type": "access"})
+    assert response.status_code == 202
+    [verify] = _wait_for(lambda: inbox.to("veel@example.org"), "the verification mail", 60)
+    token = link_in(verify).rsplit("/", 1)[1]
+    assert client.post("/api/v1/requests/verify", json={"token": token}).status_code == 200
+
+    answer = _wait_for(
+        lambda: [m for m in inbox.to("veel@example.org") if "/reports/" in text_of(m)],
+        "the answer mail", PATIENCE)[0]
+    assert "could not be made" not in text_of(answer)
+    link = link_in(answer)
+    report = json.loads(download(client, link + "/report.json").data)
+    [orders] = [c for s in report["sections"] for c in s["categories"] if c["name"] == "orders"]
+    assert {r["key"] for r in orders["records"]} == set(numbers)
+
+    pdf = download(client, link + "/report.pdf").data
+    # 5,000 orders and 5,000 deliveries, the account, and the front page's 3 summary lines.
+    assert _order_rows(pdf) == ORDERS * 2 + 1 + 3
+    assert all(process.poll() is None for process in workers), "no worker died on the way"
