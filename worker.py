@@ -17,8 +17,9 @@ import logging
 import os
 import sys
 
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
+from rq.job import Job
 
 from dsar.app import create_app
 from dsar.work import jobcontext, jobs, queues
@@ -27,6 +28,17 @@ from dsar.work import jobcontext, jobs, queues
 SWEEP_INTERVAL = 60
 #: Jobs a worker runs before it starts afresh.
 MAX_JOBS = 1000
+
+
+class CountingWorker(SimpleWorker):
+    """A worker that counts the jobs it ran, to tell having run its share from a stop."""
+
+    jobs_run = 0
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Runs a job, counting it."""
+        self.jobs_run += 1
+        super().execute_job(job, queue)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,10 +64,10 @@ def main(argv: list[str] | None = None) -> None:
                            interval=app.config["DIGEST_INTERVAL"])
         scheduler.start()
         return
-    worker = SimpleWorker(list(queues.ALL_QUEUES), connection=connection)
+    worker = CountingWorker(list(queues.ALL_QUEUES), connection=connection)
     worker.work(burst=args.burst, with_scheduler=True, max_jobs=args.max_jobs or None)
-    ran = worker.successful_job_count + worker.failed_job_count
-    if not args.burst and not worker._stop_requested and args.max_jobs and ran >= args.max_jobs:
+    recycle = args.max_jobs and worker.jobs_run >= args.max_jobs
+    if recycle and not args.burst and not worker._stop_requested:
         # The same process id, so `dsar run` and service managers see no worker stop.
         os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606
 
