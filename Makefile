@@ -25,14 +25,16 @@ test: $(STAMP)
 	scripts/ensure-browser
 	$(BIN)/pytest
 
-## screenshots: the README's pictures, taken by the browser tests
+## screenshots: the README's pictures, taken by the browser tests and from a real answer's PDF
 screenshots: $(STAMP)
 	scripts/ensure-browser
 	DSAR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_browser_intake.py tests/test_browser_console.py
+	DSAR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_answer_document.py -k typical
 
-## bench: timing targets, kept out of the tests
+## bench: timing targets, kept out of the tests (tests/bench); e.g. make bench BENCH_ARGS=--quick
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 ## lint: style, types, and the house rules between the parts (pyproject.toml)
 lint: $(STAMP)

@@ -55,6 +55,12 @@ _COUNTRY = "NL"
 _YEAR = timedelta(days=365)
 _DAY = timedelta(days=1)
 _HOUR = timedelta(hours=1)
+#: How long after it was placed an order in each final status was completed: from, to.
+COMPLETION_WINDOWS = {
+    "delivered": (_DAY, 4 * _DAY),
+    "returned": (10 * _DAY, 30 * _DAY),
+    "cancelled": (_HOUR, 30 * _HOUR),
+}
 
 
 @dataclass(frozen=True)
@@ -442,15 +448,10 @@ class _DemoShop:
 
     def _completed_at(self, status: str, placed_at: datetime) -> datetime | None:
         """Returns when an order in that status was completed, or None while it is open."""
-        if status == "delivered":
-            done = self._between(placed_at + _DAY, placed_at + 4 * _DAY)
-        elif status == "returned":
-            done = self._between(placed_at + 10 * _DAY, placed_at + 30 * _DAY)
-        elif status == "cancelled":
-            done = self._between(placed_at + _HOUR, placed_at + 30 * _HOUR)
-        else:
+        if status not in COMPLETION_WINDOWS:
             return None
-        return min(done, self.now)
+        earliest, latest = COMPLETION_WINDOWS[status]
+        return min(self._between(placed_at + earliest, placed_at + latest), self.now)
 
     def _lines(self) -> list[dict[str, Any]]:
         """Returns the lines of an order: a few products, shipping below the free threshold."""
