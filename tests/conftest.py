@@ -216,6 +216,7 @@ def seeded_shop(shop_url: str) -> Iterator[Any]:
 
 
 OFFICER = "officer@cplus.example"
+OFFICER_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -225,6 +226,6 @@ def officer_token(app: Flask) -> str:
     from dsar.web.officers import create_officer, issue_token
 
     with app.app_context():
-        token = issue_token(create_officer(OFFICER, "correct horse battery"))
+        token = issue_token(create_officer(OFFICER, OFFICER_PASSWORD))
         db.session.commit()
     return token

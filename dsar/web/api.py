@@ -99,7 +99,8 @@ def get_plan(request_id: str) -> ResponseReturnValue:
 @token_required
 def decide(request_id: str, action: str) -> ResponseReturnValue:
     """approve (a plan, or an access answer held for review), deny and extend (with
-    {"reason"}, extend also {"months": 1|2}), retry (the failed tasks)."""
+    {"reason"}, extend also {"months": 1|2}), retry (the failed tasks, or a
+    missing PDF)."""
     dsar_request = request_or_404(request_id)
     payload = request.get_json(silent=True) or {}
     reason = payload.get("reason") if isinstance(payload, dict) else None
