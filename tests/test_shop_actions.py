@@ -471,8 +471,8 @@ def test_a_kept_shipment_of_an_erased_order_is_refused(
 @pytest.mark.parametrize(
     ("cls", "queries"),
     [
-        # The accounts, who they were, and the three free-text columns that may name them.
-        (AccountsConnector, 5),
+        # The accounts, who they were, and the two tables whose free text may name them.
+        (AccountsConnector, 4),
         (OrdersConnector, 3),
         (SubscriptionsConnector, 1),
         (SupportConnector, 2),

@@ -23,19 +23,24 @@ TEXTS: tuple[tuple[Table, tuple[str, ...]], ...] = (
 
 
 def erase_mentions(connection: Connection, erased: Iterable[Customer]) -> list[Outcome]:
-    """Rewrites every text that names an erased customer; one query per table and text."""
+    """Rewrites every text that names an erased customer; one query per table.
+
+    The search reads every row of the table (a pattern inside a text has no index to use),
+    so each table is read once, for all its text columns together.
+    """
     erased = [c for c in erased if c.customer_number or c.email.strip()]
     outcomes = []
-    for table, columns in TEXTS:
-        for column_name in columns:
-            column = table.c[column_name]
-            needles = [column.contains(c.customer_number, autoescape=True) for c in erased]
-            needles += [func.lower(column).contains(c.email.strip().lower(), autoescape=True)
-                        for c in erased if c.email.strip()]
-            if not needles:
-                continue
-            for row in connection.execute(select(table.c.id, column).where(or_(*needles))).all():
-                text, changed = row[1], False
+    for table, column_names in TEXTS:
+        columns = [table.c[name] for name in column_names]
+        needles = [column.contains(c.customer_number, autoescape=True)
+                   for column in columns for c in erased if c.customer_number]
+        needles += [func.lower(column).contains(c.email.strip().lower(), autoescape=True)
+                    for column in columns for c in erased if c.email.strip()]
+        if not needles:
+            continue
+        for row in connection.execute(select(table.c.id, *columns).where(or_(*needles))).all():
+            for column_name, original in zip(column_names, row[1:], strict=True):
+                text, changed = original, False
                 for customer in erased:
                     text, hit = without(customer, text)
                     changed = changed or hit
