@@ -41,12 +41,24 @@ def erase_mentions(connection: Connection, erased: Iterable[Customer]) -> list[O
         for row in connection.execute(select(table.c.id, *columns).where(or_(*needles))).all():
             for column_name, original in zip(column_names, row[1:], strict=True):
                 text, changed = original, False
+                # Only a text that names the customer by number or address is rewritten
+                # (a name alone is too common), though another column of its row may.
                 for customer in erased:
-                    text, hit = without(customer, text)
-                    changed = changed or hit
+                    if _names(original, customer):
+                        text, hit = without(customer, text)
+                        changed = changed or hit
                 if changed:
                     connection.execute(update(table).where(table.c.id == row[0])
                                        .values({column_name: text}))
                     outcomes.append(Outcome(table.name, str(row[0]), "mention_removed",
                                             fields=(column_name,)))
     return outcomes
+
+
+def _names(text: str | None, customer: Customer) -> bool:
+    """Whether a text holds the customer's number or e-mail address."""
+    if not text:
+        return False
+    email = customer.email.strip().lower()
+    return bool(customer.customer_number and customer.customer_number in text) or bool(
+        email and email in text.lower())

@@ -235,7 +235,7 @@ class OrdersConnector(Connector):
         )
         # In the orders' own order, so that each order's lines follow it in one pass.
         line_query = (
-            select(order_lines)
+            select(order_lines, orders.c.placed_at.label("order_placed_at"))
             .select_from(order_lines.join(orders, orders.c.id == order_lines.c.order_id))
             .where(matched)
             .order_by(orders.c.placed_at, orders.c.id, order_lines.c.id)
@@ -253,6 +253,11 @@ class OrdersConnector(Connector):
             line_rows = iter(connection.execute(line_query).mappings())
             line = next(line_rows, None)
             for row in connection.execute(order_query).mappings():
+                # Lines of an order that went between the two reads are passed over, so
+                # they cannot hold up the lines of the orders after it.
+                while line is not None and (line["order_placed_at"], line["order_id"]) < (
+                        row["placed_at"], row["id"]):
+                    line = next(line_rows, None)
                 items: list[JSONValue] = []
                 while line is not None and line["order_id"] == row["id"]:
                     items.append(row_data(line, LINE_FIELDS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import signal
 import tempfile
 from collections import deque
@@ -84,6 +85,7 @@ def render_answer(
     sections: Sequence[Section],
     static: Path,
     *,
+    scratch: Path,
     rows_per_part: int,
     processes: int,
 ) -> bytes:
@@ -93,6 +95,7 @@ def render_answer(
         head: the report without its sections (see report.report_head).
         sections: what each connector found; records are read as the parts need them.
         static: the static folder, the only place the renderer may load files from.
+        scratch: a folder of the request's own, for the parts while they are joined.
         rows_per_part: the most table rows rendered at once.
         processes: how many parts may be rendered side by side.
 
@@ -110,17 +113,19 @@ def render_answer(
     # but HTML. The parts go to files, and the joining is a child's work too: a tagged PDF
     # of a long history is a great many objects, and the worker should not keep their
     # memory after the job.
-    pool = multiprocessing.get_context("fork").Pool(
-        processes, initializer=_child_signals, maxtasksperchild=8)
-    try:
-        with tempfile.TemporaryDirectory(prefix="dsar-parts-") as folder:
+    # The parts are written below `scratch`, the request's own folder, so that what a killed
+    # worker leaves behind goes with the request's answer files.
+    with tempfile.TemporaryDirectory(prefix=".parts-", dir=scratch) as folder:
+        pool = multiprocessing.get_context("fork").Pool(
+            processes, initializer=_child_signals, maxtasksperchild=8)
+        try:
             parts = list(_rendered(pool, itertools.chain((first, second), pages), static,
                                    Path(folder), ahead=2 * processes))
             joined: bytes = pool.apply(_join_files, (parts,))
             return joined
-    finally:
-        pool.terminate()
-        pool.join()
+        finally:
+            pool.terminate()  # before the folder goes: no child is left writing into it
+            pool.join()
 
 
 def _rendered(
@@ -261,3 +266,7 @@ def _child_signals() -> None:
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # A group of its own: Ctrl-C at a terminal stops the worker, which finishes or abandons
+    # the job and ends the pool itself; killing the children under it would leave the pool
+    # waiting for parts that never come.
+    os.setpgrp()

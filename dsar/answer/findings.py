@@ -8,6 +8,7 @@ many records each category has and the period they span.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -42,8 +43,7 @@ def store(
         for record in records:
             handle = handles.get(record.category)
             if handle is None:
-                handle = files.enter_context(
-                    _open_private(folder / f"{_safe(record.category)}.jsonl"))
+                handle = files.enter_context(_open_private(_file(folder, record.category)))
                 handles[record.category] = handle
             data = dict(record.data)
             handle.write(json.dumps(
@@ -56,18 +56,22 @@ def store(
 
 
 def records(request_id: str, task_id: int, category: str) -> Iterator[dict[str, Any]]:
-    """The stored records of one category, in the order the connector gave them."""
-    path = _task_dir(request_id, task_id) / f"{_safe(category)}.jsonl"
-    if not path.is_file():
-        return
+    """The stored records of one category found with records, in the order they came.
+
+    Raises:
+        FileNotFoundError: they were deleted; an answer made now would silently lack them.
+    """
+    path = _file(_task_dir(request_id, task_id), category)
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             yield json.loads(line)
 
 
 def counts(summary: Mapping[str, Any] | None) -> dict[str, CategorySummary]:
-    """The per-category summary of an export task's result (empty for any other result)."""
-    return dict((summary or {}).get("categories", {}))
+    """The categories an export task found records of, with their summaries (none for any
+    other task)."""
+    return {name: counted for name, counted in (summary or {}).get("categories", {}).items()
+            if counted.get("count")}
 
 
 def discard(request_id: str) -> None:
@@ -92,10 +96,12 @@ def _task_dir(request_id: str, task_id: int) -> Path:
     return answer_dir(request_id) / "findings" / str(int(task_id))
 
 
-def _safe(name: str) -> str:
-    """A category name as a file name: connectors choose names, so nothing else gets in."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
-    return cleaned or "_"
+def _file(folder: Path, category: str) -> Path:
+    """A category's file: its name made safe (connectors choose names, so nothing else may
+    get into the path), and a digest of the name, so two names never share a file."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in category)[:64]
+    digest = hashlib.sha256(category.encode()).hexdigest()[:12]
+    return folder / f"{cleaned}-{digest}.jsonl"
 
 
 def _open_private(path: Path) -> IO[str]:

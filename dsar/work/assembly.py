@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from dsar.answer.pdf import render_pdf
 from dsar.answer.report import write_report
@@ -19,6 +18,9 @@ from dsar.work.content import answer_content
 
 log = logging.getLogger(__name__)
 
+#: The requests whose answer is the access report, its PDF made in a job of its own.
+ANSWERED_BY_DOCUMENT = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
+
 
 def assemble(request_id: str) -> None:
     """The fan-in: once every task has ended, the next step of the request.
@@ -30,8 +32,8 @@ def assemble(request_id: str) -> None:
     request = db.session.get(DsarRequest, request_id)
     if request is None or request.status != RequestStatus.IN_PROGRESS:
         return
-    if request.json_ready_at is not None:  # the answer is stored; its PDF is on its way
-        return
+    if request.json_ready_at is not None and request.type in ANSWERED_BY_DOCUMENT:
+        return  # the answer is stored; its PDF is on its way
     failed = sorted(t.connector for t in request.tasks if t.status == TaskStatus.FAILED)
     if failed:
         request.failure_reason = "connector tasks failed: " + ", ".join(failed)
@@ -60,7 +62,7 @@ def _next_step(request: DsarRequest) -> None:
     if plans.needs_plan(request):
         plans.make_plan(request)
         return
-    if request.type in {RequestType.ACCESS, RequestType.PORTABILITY}:
+    if request.type in ANSWERED_BY_DOCUMENT:
         if decisions.review_required() and request.released_by is None:
             # Art. 15(4): the officer reads it first and may withhold third parties' data.
             transition(request, RequestStatus.AWAITING_APPROVAL, actor="system",
@@ -71,21 +73,18 @@ def _next_step(request: DsarRequest) -> None:
         # The PDF takes longer and may take long: a job of its own, sized to the answer.
         documents.start(request, rows=rows)
         return
+    # An outcome letter is short: its JSON and PDF are made here, and the request is
+    # completed in the same commit that says the JSON is ready, so a crash in between
+    # leaves the letter to be made again by the sweep.
     letter = outcomes.conclude(request)
-    _store_json(request, letter)
-    write_atomically(answer_path(request.id, "report.pdf"),
-                     render_pdf("report/outcome.html", report=letter))
-    documents.deliver(request)
-
-
-def _store_json(request: DsarRequest, answer: dict[str, Any]) -> None:
-    """Stores an outcome letter's JSON and notes when it was ready."""
     write_atomically(
         answer_path(request.id, "report.json"),
-        json.dumps(answer, indent=2, ensure_ascii=False).encode(),
+        json.dumps(letter, indent=2, ensure_ascii=False).encode(),
     )
+    write_atomically(answer_path(request.id, "report.pdf"),
+                     render_pdf("report/outcome.html", report=letter))
     request.json_ready_at = utcnow()
-    db.session.commit()
+    documents.deliver(request)
 
 
 def _store_access_json(request: DsarRequest) -> int:

@@ -69,7 +69,8 @@ def _sections(request: DsarRequest) -> list[Section]:
             found.append(Found(
                 category=category, count=int(summary.get("count", 0)),
                 first=summary.get("first"), last=summary.get("last"),
-                records=_reader(request, task.id, task.connector, category.name),
+                records=_reader(request, task.id, task.connector, category.name)
+                if summary else _nothing,
             ))
         sections.append(Section(connector=cls.name, title=cls.title, found=found))
     return sections
@@ -86,6 +87,11 @@ def _reader(
             yield redact(connector, category, record, redactions)
 
     return read
+
+
+def _nothing() -> Iterator[dict[str, Any]]:
+    """The records of a category in which nothing was found."""
+    return iter(())
 
 
 def _records(

@@ -45,13 +45,16 @@ def deny(request: DsarRequest, *, officer: str, reason: str | None) -> None:
         RequestStatus.VERIFIED, RequestStatus.AWAITING_APPROVAL, RequestStatus.IN_PROGRESS
     }:
         raise DecisionRefused(f"A request that is {request.status} cannot be denied.")
-    if any(task.action not in GATHERING for task in request.tasks):
+    if any(task.action not in GATHERING for task in request.tasks) or request.json_ready_at:
         raise DecisionRefused("The request is being carried out already; it can no longer "
                               "be denied.")
     request.denial_reason = text
     transition(request, RequestStatus.DENIED, actor=officer, note=text)
     owed = mails.owe(request, mails.MailKind.DENIED)
+    for task in request.tasks:  # what the connectors found is not to be kept for nothing
+        task.result = None
     db.session.commit()
+    findings.discard(request.id)
     mails.dispatch(owed)
 
 
@@ -168,7 +171,7 @@ def _passage_in(
     """
     pattern = r"\s+".join(re.escape(word) for word in passage.split())
     for task in request.tasks:
-        if task.connector != connector:
+        if task.connector != connector or category not in findings.counts(task.result):
             continue
         for record in findings.records(request.id, task.id, category):
             value = record["data"].get(field)

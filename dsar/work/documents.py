@@ -9,13 +9,15 @@ on the request and can have the PDF made again.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from flask import current_app
+from rq import get_current_job
 
 from dsar.answer import findings
 from dsar.answer.document import render_answer
 from dsar.answer.pdf import static_folder
-from dsar.answer.storage import answer_path, write_atomically
+from dsar.answer.storage import answer_dir, answer_path, write_atomically
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 def start(request: DsarRequest, rows: int | None = None) -> None:
     """Claims the PDF of an answer whose JSON is stored and enqueues its job.
 
+    The job's id is chosen and committed first: only the job holding the latest claim
+    renders, so a retry clicked twice or a sweep racing a slow job never makes two PDFs.
+
     Args:
         request: the request, in progress or completed without its PDF.
         rows: how many records the answer holds, when the caller knows; else read.
@@ -38,11 +43,17 @@ def start(request: DsarRequest, rows: int | None = None) -> None:
     config = current_app.config
     timeout = config["DOCUMENT_TIMEOUT_BASE"] + config["DOCUMENT_TIMEOUT_PER_1000_ROWS"] * (
         rows // 1000 + 1)
+    job_id = uuid.uuid4().hex
     request.document_started_at = utcnow()
-    request.document_attempts += 1
+    request.document_job_id = job_id
     db.session.commit()
-    request.document_job_id = queues.enqueue(
-        queues.DOCUMENTS, queues.RENDER_DOCUMENT, request.id, timeout=timeout)
+    if queues.enqueue(queues.DOCUMENTS, queues.RENDER_DOCUMENT, request.id, timeout=timeout,
+                      job_id=job_id) is None:
+        # Redis is away: no attempt is spent; the sweep enqueues it when Redis is back.
+        request.document_job_id = None
+        db.session.commit()
+        return
+    request.document_attempts += 1
     db.session.commit()
     log.info("request_id=%s state=document-enqueued rows=%d timeout=%d", request.id, rows,
              timeout)
@@ -53,6 +64,9 @@ def render(request_id: str) -> None:
     request = db.session.get(DsarRequest, request_id)
     if request is None or not _wants_document(request):
         return
+    job = get_current_job()
+    if job is not None and job.id != request.document_job_id:
+        return  # a later claim holds the PDF: this job was superseded
     head, sections = answer_content(request)
     # Rendering a long history takes a while: hold no transaction open meanwhile.
     db.session.commit()
@@ -60,7 +74,7 @@ def render(request_id: str) -> None:
     config = current_app.config
     try:
         pdf = render_answer(
-            head, sections, static_folder(),
+            head, sections, static_folder(), scratch=answer_dir(request_id),
             rows_per_part=config["DOCUMENT_ROWS_PER_PART"],
             processes=config["DOCUMENT_PROCESSES"],
         )
@@ -118,8 +132,12 @@ def _failed(request_id: str, exc: Exception) -> None:
     deliver(request)
 
 
-def give_up_or_retry(request: DsarRequest) -> None:
-    """For the sweep: a PDF job that vanished (a killed worker) is tried again or given up."""
+def redrive(request: DsarRequest) -> None:
+    """For the sweep: a PDF never enqueued (Redis was away) is enqueued; one whose job
+    vanished (a killed worker) is tried again or given up."""
+    if request.document_job_id is None:
+        start(request)
+        return
     _failed(request.id, RuntimeError("the worker making the PDF stopped before it finished"))
 
 

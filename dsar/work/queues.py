@@ -48,7 +48,8 @@ def get_queue(name: str) -> Queue:
 
 
 def enqueue(
-    queue_name: str, job_name: str, *args: Any, delay: int = 0, timeout: int | None = None
+    queue_name: str, job_name: str, *args: Any, delay: int = 0, timeout: int | None = None,
+    job_id: str | None = None,
 ) -> str | None:
     """Puts a job on a queue after the caller has committed the rows it reads.
 
@@ -59,9 +60,9 @@ def enqueue(
         queue = get_queue(queue_name)
         if delay > 0:
             job = queue.enqueue_in(timedelta(seconds=delay), job_name, *args,
-                                   job_timeout=timeout)
+                                   job_timeout=timeout, job_id=job_id)
         else:
-            job = queue.enqueue(job_name, *args, job_timeout=timeout)
+            job = queue.enqueue(job_name, *args, job_timeout=timeout, job_id=job_id)
     except RedisError as exc:
         log.warning("queue=%s job=%s state=not-enqueued error=%s", queue_name, job_name, exc)
         return None

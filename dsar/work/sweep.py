@@ -119,7 +119,7 @@ def _redrive_documents(stale_before: datetime) -> int:
         # A long history's PDF may rightly take longer than the sweep waits: ask RQ first.
         if _job_alive(request.document_job_id):
             continue
-        documents.give_up_or_retry(request)
+        documents.redrive(request)
         count += 1
     return count
 

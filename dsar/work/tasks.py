@@ -112,6 +112,8 @@ def run_task(task_id: int) -> None:
         task.finished_at = utcnow()
         db.session.commit()
         log.info("request_id=%s connector=%s state=succeeded", request_id, connector_name)
+        if task.request.status == RequestStatus.DENIED:
+            findings.discard(request_id)  # denied while this export ran: nothing to keep
     claim_assembly(request_id)
 
 
