@@ -16,6 +16,7 @@ from dsar.extensions import csrf, db, limiter, mail, migrate
 from dsar.policy.lifecycle import CLOSED_STATUSES
 from dsar.registry import ConnectorRegistry
 from dsar.web import api, auth, console, delivery, errors, intake, security, verification
+from dsar.web.bodies import SafeJSONRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
@@ -33,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.update(test_config or {})
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.request_class = SafeJSONRequest
     _resolve_defaults(app)
 
     db.init_app(app)

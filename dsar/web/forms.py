@@ -34,6 +34,7 @@ def _strip(value: object) -> object:
 # Control characters other than tab and line breaks are never part of what a person means,
 # and PostgreSQL refuses NUL outright; they are an input error, not a server error.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def no_control_characters(_form: object, field: Field) -> None:
@@ -138,6 +139,10 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """
     if not isinstance(payload, dict):
         return {}, {"_body": "The body must be a JSON object."}
+    broken = {key: "Must be text: it holds a broken character (a lone surrogate)."
+              for key, value in payload.items() if _has_surrogate(value)}
+    if broken:
+        return {}, broken
     type_values, errors = validate_type_fields(payload)
     payload = {k: v for k, v in payload.items() if k not in TYPE_FIELDS}
     for key in payload:
@@ -157,6 +162,17 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if not form.validate():
         return {}, {name: messages[0] for name, messages in form.errors.items()}
     return {**{key: form[key].data for key in REQUEST_FIELDS}, **type_values}, {}
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Whether a JSON value holds half of a UTF-16 pair: no text can be stored or mailed so."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(item) for item in value)
+    return False
 
 
 def validate_type_fields(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

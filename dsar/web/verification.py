@@ -102,6 +102,14 @@ def _problem_page(exc: VerificationError) -> tuple[str, int]:
     return render_template("verify/problem.html", message=message), status
 
 
+@bp.after_request
+def _private(response: Response) -> Response:
+    """A page reached by a token in its address is nobody's to keep: no cache, no index."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @bp.get("/verify/<token>")
 def confirm_page(token: str) -> str | tuple[str, int]:
     """Shows the confirm button; following the link alone changes nothing."""
