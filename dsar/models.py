@@ -187,13 +187,27 @@ class Officer(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(20), default="officer")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Sign-in protection: failures in a row, and until when the account is locked.
-    failed_sign_ins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     # Base32 TOTP secret once a second factor is set up.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="officer")
+
+
+class SignInLock(db.Model):  # type: ignore[name-defined,misc]
+    """Failed sign-ins to one officer's account from one client address, and the lock.
+
+    Counted per account *and* address: a stranger guessing passwords locks out only
+    themselves, never the officer signing in from elsewhere.
+    """
+
+    __tablename__ = "sign_in_locks"
+    __table_args__ = (UniqueConstraint("email", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # normalised
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined,misc]

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from dsar import audit
 from dsar.clock import utcnow
 from dsar.extensions import db, limiter
-from dsar.models import Officer, RequestEvent
+from dsar.models import Officer, RequestEvent, SignInLock
 from dsar.policy.addresses import normalise_email
 
 P = ParamSpec("P")
@@ -62,25 +62,35 @@ def _audit_sign_in(kind: str, email: str) -> None:
     audit.append(RequestEvent(request_id=None, kind=kind, actor=email[:120], at=utcnow()))
 
 
-def check_sign_in(email: str, password: str, code: str | None) -> Officer | None:
-    """The officer if the credentials hold and the account is not locked; counts failures."""
-    officer = db.session.scalar(select(Officer).where(Officer.email == normalise_email(email)))
-    now = utcnow()
+def check_sign_in(email: str, password: str, code: str | None, client: str) -> Officer | None:
+    """The officer if the credentials hold and this client is not locked out; counts failures.
+
+    Failures are counted per account and client address, so wrong guesses from one place
+    lock that place out of that account, and the officer signing in elsewhere is not.
+    """
+    address = normalise_email(email)
+    officer = db.session.scalar(select(Officer).where(Officer.email == address))
     if officer is None:
         return None
-    if officer.locked_until and officer.locked_until > now:
+    now = utcnow()
+    lock = db.session.scalar(select(SignInLock).where(
+        SignInLock.email == address, SignInLock.client == client[:64]))
+    if lock is not None and lock.locked_until and lock.locked_until > now:
         return None
     valid = check_password_hash(officer.password_hash, password)
     if valid and officer.totp_secret:
         valid = bool(code) and pyotp.TOTP(officer.totp_secret).verify(code or "", valid_window=1)
     if not valid:
-        officer.failed_sign_ins += 1
-        if officer.failed_sign_ins >= MAX_FAILURES:
-            officer.locked_until = now + LOCK_FOR
-            officer.failed_sign_ins = 0
+        if lock is None:
+            lock = SignInLock(email=address, client=client[:64], failures=0)
+            db.session.add(lock)
+        lock.failures += 1
+        if lock.failures >= MAX_FAILURES:
+            lock.locked_until = now + LOCK_FOR
+            lock.failures = 0
         return None
-    officer.failed_sign_ins = 0
-    officer.locked_until = None
+    if lock is not None:
+        db.session.delete(lock)
     return officer
 
 
@@ -97,7 +107,8 @@ def sign_in() -> ResponseReturnValue:
     """The sign-in page; one message for every failure, so it reveals nothing."""
     form = SignInForm()
     if form.validate_on_submit():
-        officer = check_sign_in(form.email.data or "", form.password.data or "", form.code.data)
+        officer = check_sign_in(form.email.data or "", form.password.data or "", form.code.data,
+                                client=request.remote_addr or "unknown")
         # An address no officer has is somebody's typo or a probe: not kept in the trail.
         known = _officer_exists(form.email.data or "")
         address = normalise_email(form.email.data or "") if known else "unknown"
@@ -107,7 +118,8 @@ def sign_in() -> ResponseReturnValue:
             login_user(officer)
             return redirect(_safe_next(request.args.get("next")))
         flash("That did not work. Check your address, password and code; after "
-              f"{MAX_FAILURES} failures an account is locked for a while.", "error")
+              f"{MAX_FAILURES} failures from one place an account is locked there for a while.",
+              "error")
     return render_template("console/sign_in.html", form=form), 200 if not form.errors else 422
 
 
