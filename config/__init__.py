@@ -44,6 +44,9 @@ class Config:
     MAIL_MAX_ATTEMPTS = 5
     MAIL_RETRY_DELAY = 30  # seconds before the first retry of a mail; doubled each time
     RATELIMIT_INTAKE = "10 per hour"
+    # Verification mails one address gets in a day, however many clients ask for it; further
+    # submissions are answered as usual and stored, but mail nobody (no inbox flooded).
+    VERIFY_MAILS_PER_ADDRESS = 3
     ERASURE_REQUIRES_APPROVAL = True
     # Art. 15(4): access answers wait for the officer, who may withhold third parties' data.
     REVIEW_ACCESS_REPORTS = False

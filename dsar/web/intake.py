@@ -7,6 +7,7 @@ who is a customer by asking.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -20,10 +21,11 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
 
 from dsar.clock import utcnow
 from dsar.extensions import csrf, db, limiter
-from dsar.models import DsarRequest
+from dsar.models import DsarRequest, OutgoingMail
 from dsar.policy.addresses import normalise_email
 from dsar.policy.deadlines import due_at
 from dsar.policy.lifecycle import RequestType
@@ -63,12 +65,32 @@ def submit(values: dict[str, Any]) -> DsarRequest:
         due_at=due_at(received),
         verification_nonce=secrets.token_urlsafe(16),
     )
+    flooded = _verify_mails_today(dsar_request.email) >= current_app.config[
+        "VERIFY_MAILS_PER_ADDRESS"]
     db.session.add(dsar_request)
     record_event(dsar_request, "received", actor="requester", note=str(dsar_request.type))
+    if flooded:
+        # Answered like any other submission, so nobody learns from it; but the inbox of
+        # the address is not flooded in the shop's name. Unconfirmed, it expires.
+        record_event(dsar_request, "verification_withheld", actor="system",
+                     note="the address had its verification mails for today")
+        db.session.commit()
+        return dsar_request
     owed = mails.owe(dsar_request, mails.MailKind.VERIFY)
     db.session.commit()
     mails.dispatch(owed)
     return dsar_request
+
+
+def _verify_mails_today(email: str) -> int:
+    """How many verification mails the address was owed in the last day."""
+    since = utcnow() - timedelta(days=1)
+    return int(db.session.scalar(
+        select(func.count()).select_from(OutgoingMail)
+        .join(DsarRequest, DsarRequest.id == OutgoingMail.request_id)
+        .where(DsarRequest.email == email, DsarRequest.received_at >= since,
+               OutgoingMail.kind == mails.MailKind.VERIFY)
+    ) or 0)
 
 
 @bp.get("/")
