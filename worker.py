@@ -8,6 +8,8 @@ for each: most jobs are a few milliseconds of work, and a fork cost more than th
 Isolation stays where memory is at stake: a long answer's PDF is rendered by child
 processes, part by part (dsar.answer.document). After --max-jobs jobs the worker starts
 itself afresh in the same process id, so whatever memory a long run gathered goes back.
+A worker (or the scheduler) that loses Redis waits until it answers again and then starts
+afresh the same way, instead of exiting: the sweep drives again whatever the outage lost.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import time
+from types import FrameType
 
+from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 from rq.job import Job
@@ -28,17 +35,46 @@ from dsar.work import jobcontext, jobs, queues
 SWEEP_INTERVAL = 60
 #: Jobs a worker runs before it starts afresh.
 MAX_JOBS = 1000
+#: The longest pause, in seconds, between two tries to reach a Redis that went away.
+REDIS_RETRY_CAP = 30
+
+log = logging.getLogger("dsar.worker")
 
 
-class CountingWorker(SimpleWorker):
-    """A worker that counts the jobs it ran, to tell having run its share from a stop."""
+class RecyclingWorker(SimpleWorker):
+    """A worker that knows whether it was asked to stop, and counts the jobs it ran."""
 
     jobs_run = 0
+    stopping = False
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         """Runs a job, counting it."""
         self.jobs_run += 1
         super().execute_job(job, queue)
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Notes a SIGTERM or SIGINT, then stops as RQ does (after the job at hand)."""
+        self.stopping = True
+        super().request_stop(signum, frame)
+
+
+def wait_for_redis(connection: Redis) -> None:
+    """Waits, as long as it takes, until Redis answers again; SIGTERM still ends the wait."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    pause = 1.0
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            time.sleep(pause)
+            pause = min(pause * 2, REDIS_RETRY_CAP)
+
+
+def start_afresh() -> None:
+    """Replaces this process with a new run of the same command, keeping its process id."""
+    os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,14 +98,25 @@ def main(argv: list[str] | None = None) -> None:
                            interval=app.config["RETENTION_SWEEP_INTERVAL"])
         scheduler.register(jobs.mail_digest, queue_name=queues.MAINTENANCE,
                            interval=app.config["DIGEST_INTERVAL"])
-        scheduler.start()
+        try:
+            scheduler.start()
+        except RedisError as exc:
+            log.warning("process=scheduler state=redis-lost error_type=%s", type(exc).__name__)
+            wait_for_redis(connection)
+            start_afresh()
         return
-    worker = CountingWorker(list(queues.ALL_QUEUES), connection=connection)
-    worker.work(burst=args.burst, with_scheduler=True, max_jobs=args.max_jobs or None)
-    recycle = args.max_jobs and worker.jobs_run >= args.max_jobs
-    if recycle and not args.burst and not worker._stop_requested:
-        # The same process id, so `dsar run` and service managers see no worker stop.
-        os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606
+    worker = RecyclingWorker(list(queues.ALL_QUEUES), connection=connection)
+    try:
+        worker.work(burst=args.burst, with_scheduler=True, max_jobs=args.max_jobs or None)
+    except RedisError as exc:
+        log.warning("process=worker state=redis-lost error_type=%s", type(exc).__name__)
+    if args.burst or worker.stopping:
+        return
+    # Not asked to stop: it ran its share of jobs, or it lost Redis. It starts afresh once
+    # Redis answers, in the same process id, so `dsar run` and service managers see no
+    # stop, and the jobs the sweep drives again are taken as soon as Redis is back.
+    wait_for_redis(connection)
+    start_afresh()
 
 
 if __name__ == "__main__":

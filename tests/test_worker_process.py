@@ -1,5 +1,5 @@
 """worker.py as production runs it: it starts afresh after --max-jobs, keeping its process
-id, and stops when told to."""
+id; it waits out a Redis outage instead of exiting; and it stops when told to."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
+from rq.job import Job
 
 from dsar.app import ROOT
 from dsar.work import queues
+from tests.conftest import _free_port
 
 
 def test_a_worker_recycles_itself_in_place_and_stops_on_sigterm(app, redis, redis_url,
@@ -40,3 +45,64 @@ def test_a_worker_recycles_itself_in_place_and_stops_on_sigterm(app, redis, redi
             if worker.poll() is None:
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.wait()
+
+
+def _redis_server(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """A redis-server of the test's own on loopback, empty, answering before it returns."""
+    server = subprocess.Popen(  # noqa: S603
+        [str(Path(sys.executable).parent / "redis-server"), "--port", str(port), "--bind",
+         "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    connection = Redis(port=port)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            connection.ping()
+            return server
+        except RedisError:
+            time.sleep(0.05)
+    raise AssertionError("redis-server did not start")
+
+
+def _ran(job: Job, seconds: float) -> bool:
+    """Whether a job finished within so many seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if job.get_status(refresh=True) == "finished":
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_worker_waits_out_a_redis_outage_and_carries_on(app, database_url, tmp_path):
+    """Redis killed under a worker and started again, empty: the worker is still there and
+    takes the next job, without anyone restarting it."""
+    port = _free_port()
+    server = _redis_server(port, tmp_path)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DSAR_ENV": "testing",
+           "DSAR_REDIS_URL": f"redis://127.0.0.1:{port}/0", "DSAR_DATABASE_URL": database_url,
+           "DSAR_SECRET_KEY": app.config["SECRET_KEY"]}
+    worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env,  # noqa: S603
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        queue = Queue(queues.MAINTENANCE, connection=Redis(port=port))
+        assert _ran(queue.enqueue("os.getpid"), 30)
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+        time.sleep(3)
+        assert worker.poll() is None, "the worker exited when Redis went away"
+        server = _redis_server(port, tmp_path)
+        queue = Queue(queues.MAINTENANCE, connection=Redis(port=port))
+        job = queue.enqueue("os.getpid")
+        assert _ran(job, 60), "the worker did not take work after Redis came back"
+        assert job.return_value() == worker.pid
+    finally:
+        os.kill(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        finally:
+            if worker.poll() is None:
+                os.kill(worker.pid, signal.SIGKILL)
+                worker.wait()
+            os.kill(server.pid, signal.SIGKILL)
+            server.wait()
