@@ -19,6 +19,9 @@ from dsar.embedded_redis import EmbeddedRedis
 STOP_GRACE_SECONDS = 15
 #: After Ctrl-C the children got the terminal's SIGINT too; give them this long on their own.
 CTRL_C_GRACE_SECONDS = 5
+#: A part that stops by itself more often than this within the window is given up on.
+RESTART_LIMIT = 5
+RESTART_WINDOW = 60
 
 
 class Stop(Exception):
@@ -31,10 +34,10 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 
 
 def run(host: str, port: int, workers: int) -> int:
-    """Starts everything, waits until Ctrl-C or until a part dies, then stops it all.
+    """Starts everything, restarts a part that dies, and stops it all on Ctrl-C or SIGTERM.
 
     Returns:
-        The exit status: 0 after Ctrl-C, 1 when a part stopped by itself.
+        The exit status: 0 after Ctrl-C, 1 when a part kept stopping by itself.
     """
     cfg = current_app.config
     env = dict(os.environ)
@@ -60,9 +63,8 @@ def run(host: str, port: int, workers: int) -> int:
     try:
         children = [subprocess.Popen(command, env=env, cwd=ROOT) for command in commands]  # noqa: S603
         _banner(env["DSAR_BASE_URL"], workers, cfg)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        click.echo("A part of dsar stopped by itself; stopping the rest.", err=True)
+        _supervise(children, commands, env)
+        click.echo("A part of dsar keeps stopping by itself; stopping the rest.", err=True)
         status = 1
     except Stop as stop:
         click.echo("\nStopping dsar ...")
@@ -73,6 +75,38 @@ def run(host: str, port: int, workers: int) -> int:
             redis.stop()
     click.echo("dsar stopped.")
     return status
+
+
+def _supervise(
+    children: list[subprocess.Popen[bytes]], commands: list[list[str]], env: dict[str, str]
+) -> None:
+    """Starts again any part that stopped by itself; returns when one keeps stopping.
+
+    A part that died (killed, out of memory, a bug) is started anew at once, so one crash
+    takes nothing down for good; one that stops RESTART_LIMIT times within RESTART_WINDOW
+    seconds is broken, not unlucky, and restarting it forever would hide that.
+    """
+    restarts: list[list[float]] = [[] for _ in children]
+    while True:
+        for index, child in enumerate(children):
+            if child.poll() is None:
+                continue
+            now = time.monotonic()
+            recent = [at for at in restarts[index] if now - at < RESTART_WINDOW] + [now]
+            restarts[index] = recent
+            if len(recent) > RESTART_LIMIT:
+                return
+            click.echo(f"{_part_name(commands[index])} stopped (status {child.returncode}); "
+                       "starting it again.", err=True)
+            children[index] = subprocess.Popen(commands[index], env=env, cwd=ROOT)  # noqa: S603
+        time.sleep(0.5)
+
+
+def _part_name(command: list[str]) -> str:
+    """What a part is, for a person reading the terminal."""
+    if "gunicorn" in command:
+        return "The web app"
+    return "The scheduler" if "--cron" in command else "A worker"
 
 
 def _banner(base_url: str, workers: int, cfg: dict) -> None:
