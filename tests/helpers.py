@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -72,3 +75,19 @@ def submit_and_confirm(client, inbox, run_jobs, email, kind="access"):
     answer_mails = [m for m in inbox.to(email.strip()) if m is not verify_mail]
     assert len(answer_mails) == 1
     return response.json["id"], answer_mails[0]
+
+
+def stop(process: subprocess.Popen[bytes], seconds: float = 30) -> int | None:
+    """Stops a process the test started, by its pid: SIGTERM, then SIGKILL if it lingers.
+
+    Returns:
+        Its exit status when SIGTERM stopped it in time, else None.
+    """
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        return None

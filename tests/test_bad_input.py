@@ -34,6 +34,17 @@ def test_json_nested_thousands_deep_is_refused_as_broken_json(app, client):
     assert _count(app) == 0
 
 
+def test_json_nested_as_deep_as_the_parser_goes_is_refused_naming_the_field(app, client):
+    """Just inside the parser's reach, the checks that follow must not fall over either."""
+    depth = 900
+    body = ('{"email": "a@example.org", "type": "access", "details": '
+            + "[" * depth + "]" * depth + "}")
+    response = client.post("/api/v1/requests", data=body, content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert response.json["error"]["code"] in ("invalid_json", "invalid_request")
+    assert _count(app) == 0
+
+
 def test_verification_pages_are_not_kept_in_caches(client):
     """The token is in the address: the page must not be stored by a browser or proxy."""
     response = client.get("/verify/not-a-token")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pikepdf
 import pytest
 
 from dsar.app import ROOT
-from tests.helpers import download, link_in, text_of
+from tests.helpers import download, link_in, stop, text_of
 from tests.history import add_customer_with_orders
 
 ORDERS = 5000
@@ -56,14 +55,7 @@ def workers(app, database_url, redis_url) -> Iterator[list[subprocess.Popen[byte
                for _ in range(2)]
     yield started
     for process in started:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
 
 
 def _order_rows(pdf: bytes) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dsar.app import ROOT
 from tests.conftest import _free_port
+from tests.helpers import stop
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -59,10 +60,4 @@ def test_dsar_run_starts_a_killed_worker_again(app, database_url, redis_url, sho
         [second] = _workers(runner.pid)
         assert second != first
     finally:
-        os.kill(runner.pid, signal.SIGTERM)
-        try:
-            assert runner.wait(timeout=60) == 0
-        finally:
-            if runner.poll() is None:
-                os.kill(runner.pid, signal.SIGKILL)
-                runner.wait()
+        assert stop(runner, 60) == 0, "dsar run did not stop cleanly on SIGTERM"

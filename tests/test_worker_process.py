@@ -18,6 +18,7 @@ from rq.job import Job
 from dsar.app import ROOT
 from dsar.work import queues
 from tests.conftest import _free_port
+from tests.helpers import stop
 
 
 def test_a_worker_recycles_itself_in_place_and_stops_on_sigterm(app, redis, redis_url,
@@ -38,13 +39,7 @@ def test_a_worker_recycles_itself_in_place_and_stops_on_sigterm(app, redis, redi
         assert {job.return_value() for job in jobs} == {worker.pid}
         assert worker.poll() is None, "the worker is still there after starting afresh"
     finally:
-        os.kill(worker.pid, signal.SIGTERM)
-        try:
-            assert worker.wait(timeout=20) == 0
-        finally:
-            if worker.poll() is None:
-                os.kill(worker.pid, signal.SIGKILL)
-                worker.wait()
+        assert stop(worker, 20) == 0, "the worker did not stop on SIGTERM"
 
 
 def _redis_server(port: int, folder: Path) -> subprocess.Popen[bytes]:
@@ -97,12 +92,5 @@ def test_a_worker_waits_out_a_redis_outage_and_carries_on(app, database_url, tmp
         assert _ran(job, 60), "the worker did not take work after Redis came back"
         assert job.return_value() == worker.pid
     finally:
-        os.kill(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        finally:
-            if worker.poll() is None:
-                os.kill(worker.pid, signal.SIGKILL)
-                worker.wait()
-            os.kill(server.pid, signal.SIGKILL)
-            server.wait()
+        stop(worker, 20)
+        stop(server, 5)

@@ -7,7 +7,7 @@ answer keeps every field as the connector gave it; this is only what the PDF sho
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -48,8 +48,7 @@ def cell(data: Mapping[str, Any], column: Column) -> str:
         currency = data.get("currency") or DEFAULT_CURRENCY
         return ", ".join(_money_text(v, str(currency)) for v in values if _is_number(v))
     if column.kind == ColumnKind.COUNT:
-        counts = [len(v) for v in values if isinstance(v, list)]
-        return ", ".join(f"{n} item{'s' if n != 1 else ''}" for n in counts)
+        return ", ".join(_items(len(v)) for v in values if isinstance(v, list))
     return ", ".join(_text(v) for v in values if v not in (None, "", [], {}))
 
 
@@ -103,12 +102,15 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _items(count: int) -> str:
+    """How many a list holds, e.g. "3 items"."""
+    return f"{count} item{'s' if count != 1 else ''}"
+
+
 def _text(value: Any) -> str:
     """Any JSON value as short text."""
-    if isinstance(value, datetime | date):
-        return _format_day(value if isinstance(value, date) else value.date())
     if isinstance(value, list):
-        return f"{len(value)} item{'s' if len(value) != 1 else ''}"
+        return _items(len(value))
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
     return str(value)

@@ -19,6 +19,11 @@ class RequestType(StrEnum):
     OBJECTION = "objection"  # Art. 21
 
 
+#: The requests answered with the access report (Art. 15, and Art. 20 in the same form);
+#: the others are answered with an outcome letter.
+ACCESS_TYPES = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
+
+
 class RequestStatus(StrEnum):
     """Where a request stands."""
 

@@ -29,7 +29,13 @@ from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, Officer, RequestEvent, request_or_404
 from dsar.policy.deadlines import days_left
-from dsar.policy.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
+from dsar.policy.lifecycle import (
+    ACCESS_TYPES,
+    OPEN_STATUSES,
+    RequestStatus,
+    RequestType,
+    TaskStatus,
+)
 from dsar.transitions import record_event
 from dsar.web import figures
 from dsar.web.auth import ROLES, officer_required
@@ -89,9 +95,7 @@ def detail(request_id: str) -> ResponseReturnValue:
 
 def _review_records(found: DsarRequest) -> list[dict[str, object]]:
     """The free-text records of an access answer held for review, third parties flagged first."""
-    if found.status != RequestStatus.AWAITING_APPROVAL or found.type not in {
-        RequestType.ACCESS, RequestType.PORTABILITY
-    }:
+    if found.status != RequestStatus.AWAITING_APPROVAL or found.type not in ACCESS_TYPES:
         return []
     rows = []
     for connector in sorted({task.connector for task in found.tasks}):

@@ -165,13 +165,22 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _has_surrogate(value: Any) -> bool:
-    """Whether a JSON value holds half of a UTF-16 pair: no text can be stored or mailed so."""
-    if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_surrogate(item) for item in value)
+    """Whether a JSON value holds half of a UTF-16 pair: no text can be stored or mailed so.
+
+    Walked with a stack of its own: JSON the parser accepted may still be nested deeper
+    than Python's recursion allows after the frames of a request.
+    """
+    waiting = [value]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            waiting.extend(item.keys())
+            waiting.extend(item.values())
+        elif isinstance(item, list):
+            waiting.extend(item)
     return False
 
 

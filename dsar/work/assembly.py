@@ -11,15 +11,12 @@ from dsar.answer.storage import answer_path, write_atomically
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest
-from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
+from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import transition
 from dsar.work import decisions, documents, outcomes, plans
 from dsar.work.content import answer_content
 
 log = logging.getLogger(__name__)
-
-#: The requests whose answer is the access report, its PDF made in a job of its own.
-ANSWERED_BY_DOCUMENT = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
 
 
 def assemble(request_id: str) -> None:
@@ -32,7 +29,7 @@ def assemble(request_id: str) -> None:
     request = db.session.get(DsarRequest, request_id)
     if request is None or request.status != RequestStatus.IN_PROGRESS:
         return
-    if request.json_ready_at is not None and request.type in ANSWERED_BY_DOCUMENT:
+    if request.json_ready_at is not None and request.type in ACCESS_TYPES:
         return  # the answer is stored; its PDF is on its way
     failed = sorted(t.connector for t in request.tasks if t.status == TaskStatus.FAILED)
     if failed:
@@ -62,7 +59,7 @@ def _next_step(request: DsarRequest) -> None:
     if plans.needs_plan(request):
         plans.make_plan(request)
         return
-    if request.type in ANSWERED_BY_DOCUMENT:
+    if request.type in ACCESS_TYPES:
         if decisions.review_required() and request.released_by is None:
             # Art. 15(4): the officer reads it first and may withhold third parties' data.
             transition(request, RequestStatus.AWAITING_APPROVAL, actor="system",

@@ -52,7 +52,7 @@ def found_records(request: DsarRequest, connector: str) -> Iterator[tuple[str, d
         if task.connector != connector:
             continue
         for category in findings.counts(task.result):
-            for record in _records(request, task.id, connector, category):
+            for record in _reader(request, task.id, connector, category)():
                 yield category, record
 
 
@@ -94,11 +94,12 @@ def _nothing() -> Iterator[dict[str, Any]]:
     return iter(())
 
 
-def _records(
-    request: DsarRequest, task_id: int, connector: str, category: str
-) -> Iterator[dict[str, Any]]:
-    """One category's records, redacted."""
-    yield from _reader(request, task_id, connector, category)()
+def forget_findings(request: DsarRequest) -> None:
+    """Deletes what the connectors found: the answer or the plan holds what is needed now,
+    or the request ended without either. The caller commits."""
+    for task in request.tasks:
+        task.result = None
+    findings.discard(request.id)
 
 
 def redact(

@@ -15,9 +15,10 @@ from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, Officer
 from dsar.policy.deadlines import add_months
-from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
+from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import record_event, transition
 from dsar.work import documents, mails, plans
+from dsar.work.content import forget_findings
 from dsar.work.tasks import claim_assembly, enqueue_pending
 
 MAX_EXTENSION_MONTHS = 2
@@ -51,10 +52,8 @@ def deny(request: DsarRequest, *, officer: str, reason: str | None) -> None:
     request.denial_reason = text
     transition(request, RequestStatus.DENIED, actor=officer, note=text)
     owed = mails.owe(request, mails.MailKind.DENIED)
-    for task in request.tasks:  # what the connectors found is not to be kept for nothing
-        task.result = None
+    forget_findings(request)  # what the connectors found is not to be kept for nothing
     db.session.commit()
-    findings.discard(request.id)
     mails.dispatch(owed)
 
 
@@ -119,7 +118,7 @@ def approve(request: DsarRequest, *, officer: str) -> None:
     """Approves an erasure's or correction's plan, or releases a reviewed access answer."""
     if request.status != RequestStatus.AWAITING_APPROVAL:
         raise DecisionRefused(f"The request is {request.status}; nothing awaits approval.")
-    if request.type in {RequestType.ACCESS, RequestType.PORTABILITY}:
+    if request.type in ACCESS_TYPES:
         release(request, officer=officer)
     else:
         plans.approve(request, actor=officer)
@@ -138,9 +137,7 @@ def redact(request: DsarRequest, *, officer: str, connector: str, category: str,
            field: str, passage: str, reason: str | None) -> None:
     """Withholds a passage of an access answer held for review (Art. 15(4)), with a reason."""
     text = _reason(reason)
-    if request.status != RequestStatus.AWAITING_APPROVAL or request.type not in {
-        RequestType.ACCESS, RequestType.PORTABILITY
-    }:
+    if request.status != RequestStatus.AWAITING_APPROVAL or request.type not in ACCESS_TYPES:
         raise DecisionRefused("Only an access answer held for review can be redacted.")
     if not passage.strip():
         raise DecisionRefused("Give the passage to withhold, exactly as it stands.")

@@ -14,7 +14,6 @@ import uuid
 from flask import current_app
 from rq import get_current_job
 
-from dsar.answer import findings
 from dsar.answer.document import render_answer
 from dsar.answer.pdf import static_folder
 from dsar.answer.storage import answer_dir, answer_path, write_atomically
@@ -24,7 +23,7 @@ from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.transitions import record_event, transition
 from dsar.work import mails, queues
-from dsar.work.content import answer_content
+from dsar.work.content import answer_content, forget_findings
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +45,15 @@ def start(request: DsarRequest, rows: int | None = None) -> None:
     job_id = uuid.uuid4().hex
     request.document_started_at = utcnow()
     request.document_job_id = job_id
+    request.document_attempts += 1
     db.session.commit()
     if queues.enqueue(queues.DOCUMENTS, queues.RENDER_DOCUMENT, request.id, timeout=timeout,
                       job_id=job_id) is None:
         # Redis is away: no attempt is spent; the sweep enqueues it when Redis is back.
         request.document_job_id = None
+        request.document_attempts -= 1
         db.session.commit()
         return
-    request.document_attempts += 1
-    db.session.commit()
     log.info("request_id=%s state=document-enqueued rows=%d timeout=%d", request.id, rows,
              timeout)
 
@@ -83,16 +82,16 @@ def render(request_id: str) -> None:
         return
     write_atomically(answer_path(request_id, "report.pdf"), pdf)
     request = _request(request_id)
-    if request.status == RequestStatus.COMPLETED:  # made again, after the JSON went alone
-        request.document_error = None
-        _forget_findings(request)
-        record_event(request, "document_ready", actor="system")
-        mails.owe(request, mails.MailKind.DOCUMENT_READY)
-        db.session.commit()
-        mails.dispatch_unsent(request)
-        return
     request.document_error = None
-    deliver(request)
+    if request.status != RequestStatus.COMPLETED:
+        deliver(request)
+        return
+    # Made again, after the JSON went out alone.
+    forget_findings(request)
+    record_event(request, "document_ready", actor="system")
+    mails.owe(request, mails.MailKind.DOCUMENT_READY)
+    db.session.commit()
+    mails.dispatch_unsent(request)
 
 
 def deliver(request: DsarRequest) -> None:
@@ -101,7 +100,7 @@ def deliver(request: DsarRequest) -> None:
     transition(request, RequestStatus.COMPLETED, actor="system")
     mails.owe(request, mails.MailKind.ANSWER_READY)
     if not request.document_error:  # else kept, to make the PDF again from
-        _forget_findings(request)
+        forget_findings(request)
     db.session.commit()
     mails.dispatch_unsent(request)
     log.info("request_id=%s state=answered document=%s", request.id,
@@ -139,13 +138,6 @@ def redrive(request: DsarRequest) -> None:
         start(request)
         return
     _failed(request.id, RuntimeError("the worker making the PDF stopped before it finished"))
-
-
-def _forget_findings(request: DsarRequest) -> None:
-    """The answer lives in its files now: what the connectors found is no longer needed."""
-    for task in request.tasks:
-        task.result = None
-    findings.discard(request.id)
 
 
 def _wants_document(request: DsarRequest) -> bool:

@@ -19,6 +19,7 @@ from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus, RequestType
 from dsar.policy.planner import plan_erasure
 from dsar.transitions import transition
+from dsar.work.content import forget_findings
 from dsar.work.rules import load_rules
 from dsar.work.tasks import add_tasks, decision_to_json, enqueue_pending
 
@@ -42,9 +43,7 @@ def make_plan(request: DsarRequest) -> None:
         connectors = _rectification_plan(request)
     request.plan = {"made_at": iso(utcnow()), "connectors": connectors}
     # The plan holds what is needed to act; the data the connectors found may go.
-    for task in request.tasks:
-        task.result = None
-    findings.discard(request.id)
+    forget_findings(request)
     transition(request, RequestStatus.AWAITING_APPROVAL, actor="system")
     db.session.commit()
     if request.type == RequestType.ERASURE and not current_app.config["ERASURE_REQUIRES_APPROVAL"]:

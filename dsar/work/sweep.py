@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
-from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
+from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import record_event, transition
 from dsar.work import documents, mails, queues, tasks
 
@@ -109,7 +109,7 @@ def _redrive_documents(stale_before: datetime) -> int:
         select(DsarRequest).where(
             DsarRequest.status == RequestStatus.IN_PROGRESS,
             DsarRequest.json_ready_at.is_not(None),
-            DsarRequest.type.in_([RequestType.ACCESS, RequestType.PORTABILITY]),
+            DsarRequest.type.in_(ACCESS_TYPES),
             or_(DsarRequest.document_started_at.is_(None),
                 DsarRequest.document_started_at < stale_before),
         )
