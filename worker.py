@@ -31,8 +31,6 @@ from rq.job import Job
 from dsar.app import create_app
 from dsar.work import jobcontext, jobs, queues
 
-#: How often the sweep looks for lost work, in seconds.
-SWEEP_INTERVAL = 60
 #: Jobs a worker runs before it starts afresh.
 MAX_JOBS = 1000
 #: The longest pause, in seconds, between two tries to reach a Redis that went away.
@@ -93,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         connection = queues.redis_connection()
     if args.cron:
         scheduler = CronScheduler(connection=connection)
-        scheduler.register(jobs.sweep, queue_name=queues.MAINTENANCE, interval=SWEEP_INTERVAL)
+        scheduler.register(jobs.sweep, queue_name=queues.MAINTENANCE,
+                           interval=app.config["SWEEP_INTERVAL"])
         scheduler.register(jobs.end_retention, queue_name=queues.MAINTENANCE,
                            interval=app.config["RETENTION_SWEEP_INTERVAL"])
         scheduler.register(jobs.mail_digest, queue_name=queues.MAINTENANCE,

@@ -27,12 +27,24 @@ class Config:
     MAIL_PASSWORD = ""
     MAIL_DEFAULT_SENDER = "Cplus privacy <privacy@cplus.example>"
     OUTBOX_DIR = ""  # empty: instance/outbox
-    REPORTS_DIR = ""  # empty: instance/reports; a shared volume when web and workers are apart
+    # Seals the answers and findings stored in the database: one or more comma-separated
+    # keys (`dsar storage new-key`), the first sealing. Empty outside production: derived
+    # from SECRET_KEY.
+    STORAGE_KEY = ""
     VERIFY_MAX_AGE = 86400
     REPORT_LINK_MAX_AGE = 7 * 86400
+    # A connector failure that may pass (a refused connection, a timeout, a lock) is waited
+    # out: tried again after TASK_RETRY_DELAY seconds, then twice as long each time up to
+    # TASK_RETRY_MAX_DELAY, for TASK_RETRY_WINDOW seconds before the task fails. Any other
+    # failure is tried TASK_MAX_ATTEMPTS times.
     TASK_MAX_ATTEMPTS = 3
-    TASK_RETRY_DELAY = 30  # seconds before a failed connector task runs again
-    SWEEP_STALE_AFTER = 300  # seconds queued work may wait before the sweep drives it again
+    TASK_RETRY_DELAY = 30
+    TASK_RETRY_MAX_DELAY = 900
+    TASK_RETRY_WINDOW = 6 * 3600
+    SWEEP_INTERVAL = 60  # seconds between two runs of the sweep that finds lost work
+    # Seconds after which the sweep takes work for lost: a task whose lease was not renewed
+    # (its worker died), or queued work never taken (Redis forgot it).
+    SWEEP_STALE_AFTER = 300
     # The answer's PDF: parts of at most this many table rows, rendered side by side by this
     # many processes; the job may take the base time plus the time per row, then gives up
     # (seconds) and the person gets the JSON, with word that the PDF follows.
@@ -41,8 +53,15 @@ class Config:
     DOCUMENT_TIMEOUT_BASE = 60
     DOCUMENT_TIMEOUT_PER_1000_ROWS = 50
     DOCUMENT_MAX_ATTEMPTS = 2
-    MAIL_MAX_ATTEMPTS = 5
-    MAIL_RETRY_DELAY = 30  # seconds before the first retry of a mail; doubled each time
+    # A mail is tried until it is sent, however long the mail server is away: first after
+    # MAIL_RETRY_DELAY seconds, then twice as long each time up to MAIL_RETRY_MAX_DELAY.
+    # One not sent within MAIL_OVERDUE_AFTER seconds is shown to the officers.
+    MAIL_RETRY_DELAY = 30
+    MAIL_RETRY_MAX_DELAY = 1800
+    MAIL_OVERDUE_AFTER = 900
+    # Seconds one delivery attempt holds a mail; a worker killed while sending leaves the
+    # mail to be sent again (with the same Message-ID) once this has passed.
+    MAIL_SEND_LEASE = 120
     RATELIMIT_INTAKE = "10 per hour"
     # Verification mails one address gets in a day, however many clients ask for it; further
     # submissions are answered as usual and stored, but mail nobody (no inbox flooded).
@@ -72,7 +91,6 @@ class TestingConfig(Config):
 
     ENV = "testing"
     TASK_RETRY_DELAY = 0
-    MAIL_RETRY_DELAY = 0
 
 
 class ProductionConfig(Config):

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
+from dsar.answer.sealing import parse_keys
 from dsar.extensions import csrf, db, limiter, mail, migrate
 from dsar.policy.lifecycle import CLOSED_STATUSES
 from dsar.registry import ConnectorRegistry
@@ -84,7 +85,6 @@ def _resolve_defaults(app: Flask) -> None:
     cfg["DATABASE_URL"] = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'dsar.db'}"
     cfg["SHOP_DATABASE_URL"] = cfg["SHOP_DATABASE_URL"] or f"sqlite:///{instance / 'shop.db'}"
     cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
-    cfg["REPORTS_DIR"] = cfg["REPORTS_DIR"] or str(instance / "reports")
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
     # Query values are personal data: they must not ride along in error messages and logs.
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
@@ -95,6 +95,10 @@ def _resolve_defaults(app: Flask) -> None:
         # Derived from SECRET_KEY, rotating that key would empty the suppression list.
         raise RuntimeError(f"set DSAR_SUPPRESSION_KEY to a random value of at least "
                            f"{MIN_SECRET_LENGTH} characters that is never rotated")
+    # Read now, so that a malformed key stops the start instead of the first answer.
+    if not parse_keys(cfg["STORAGE_KEY"]) and cfg["ENV"] == "production":
+        raise RuntimeError("set DSAR_STORAGE_KEY (make one with `dsar storage new-key`): it "
+                           "seals the answers kept in the database")
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["SESSION_COOKIE_SECURE"] = cfg["ENV"] == "production"

@@ -11,6 +11,7 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 from flask_migrate.cli import db as db_group
 
 from dsar import audit
+from dsar.answer.sealing import new_key
 from dsar.app import create_app
 from dsar.extensions import db
 from dsar.models import AuditHead
@@ -86,6 +87,17 @@ def officer_totp(email: str) -> None:
     db.session.commit()
     click.echo(pyotp.TOTP(found.totp_secret).provisioning_uri(
         name=found.email, issuer_name="dsar"))
+
+
+storage_group = click.Group("storage", help="The sealed storage of answers and findings.")
+cli.add_command(storage_group)
+
+
+@storage_group.command("new-key")
+def storage_new_key() -> None:
+    """Prints a new random key for DSAR_STORAGE_KEY (it needs no app, so it works before one
+    is set)."""
+    click.echo(new_key())
 
 
 def main() -> None:

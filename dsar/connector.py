@@ -106,6 +106,14 @@ class ActionNotSupported(Exception):
     """The connector cannot do this action; the request gets a manual task instead."""
 
 
+class TemporaryFailure(Exception):
+    """Raised by a connector when its system cannot be reached for now (down, overloaded,
+    rate-limited): dsar tries again with growing pauses over hours, and the request says it
+    is waiting for the system. Refused connections, timeouts and database locks are taken as
+    temporary without it; any other exception is tried only a few times.
+    """
+
+
 class Disposition(StrEnum):
     """What an erasure does to one record, as the retention planner decided."""
 

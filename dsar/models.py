@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import abort
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dsar.clock import utcnow
@@ -81,6 +81,11 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     # Art. 15(4): passages of an access answer the officer withheld, each with a reason.
     redactions: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     released_by: Mapped[str | None] = mapped_column(String(320))
+    # The stored answer lives until its last link expires, or until the same person's
+    # erasure completes; then it is deleted and the reason kept ("expired", "erased").
+    answer_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    answer_deleted_at: Mapped[datetime | None]
+    answer_deleted_reason: Mapped[str | None] = mapped_column(String(20))
 
     assigned_to: Mapped[Officer | None] = relationship()
 
@@ -114,6 +119,15 @@ class ConnectorTask(db.Model):  # type: ignore[name-defined,misc]
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
+    # The lease of a running task: taken when a worker starts it (the attempt number is
+    # the lease's token), renewed by a heartbeat while the connector works. A lease not
+    # renewed within SWEEP_STALE_AFTER means the worker died: the sweep runs it again.
+    claimed_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    # A task waiting out a failure that may pass: when it may run again, and since when
+    # its system has been failing (TASK_RETRY_WINDOW counts from there).
+    next_attempt_at: Mapped[datetime | None]
+    waiting_since: Mapped[datetime | None]
 
     request: Mapped[DsarRequest] = relationship(back_populates="tasks")
 
@@ -175,6 +189,8 @@ class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # Why a mail was not sent after all: its purpose passed (never a failure to send).
+    dropped_reason: Mapped[str | None] = mapped_column(String(120))
 
 
 class Officer(UserMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -251,3 +267,33 @@ class Suppression(db.Model):  # type: ignore[name-defined,misc]
     address_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str] = mapped_column(String(40))  # erasure, objection, withdrawal
+
+
+class StoredFile(db.Model):  # type: ignore[name-defined,misc]
+    """A file dsar keeps for a request (an answer, a connector's findings), sealed in chunks.
+
+    Kept in the database, not on a disk, so every web and worker machine reaches it with no
+    shared volume, and a backup holds it only encrypted.
+    """
+
+    __tablename__ = "stored_files"
+    __table_args__ = (UniqueConstraint("request_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]  # bytes of plaintext
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredChunk(db.Model):  # type: ignore[name-defined,misc]
+    """One sealed piece of a stored file, read one at a time so no file is held whole."""
+
+    __tablename__ = "stored_chunks"
+    __table_args__ = (UniqueConstraint("file_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    key_id: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

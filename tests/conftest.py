@@ -171,7 +171,6 @@ def app(
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": smtp_server[1],
             "MAIL_USE_TLS": False,
-            "REPORTS_DIR": str(tmp_path / "reports"),
             "OUTBOX_DIR": str(tmp_path / "outbox"),
             "SECRET_KEY": "test-secret-" + "x" * 40,
             "BASE_URL": "http://dsar.test",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from connectors.shop.seed import DEMO_EMAIL
+from dsar.answer import storage
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import RequestEvent
@@ -43,9 +43,17 @@ def _shown_expiry(page: str) -> datetime:
     return moment
 
 
-def _file(app: Flask, request_id: str, name: str) -> Path:
-    """Where the app stored one of a request's answer files."""
-    return Path(app.config["REPORTS_DIR"]) / request_id / name
+def _size(app: Flask, request_id: str, name: str) -> int:
+    """The size of one of a request's stored answer files."""
+    with app.app_context():
+        return len(storage.read(request_id, name))
+
+
+def _remove(app: Flask, request_id: str, name: str) -> None:
+    """Deletes one of a request's stored answer files behind the app's back."""
+    with app.app_context():
+        assert storage.delete(request_id, prefix=name) == 1
+        db.session.commit()
 
 
 def _in_kb(size: int) -> str:
@@ -69,8 +77,8 @@ def test_the_page_shows_when_the_link_expires_and_how_large_each_file_is(
     assert (before + week).replace(second=0) <= _shown_expiry(page.text) <= after + week
 
     text = _visible(page.text)
-    pdf = _in_kb(_file(app, request_id, "report.pdf").stat().st_size)
-    json_size = _in_kb(_file(app, request_id, "report.json").stat().st_size)
+    pdf = _in_kb(_size(app, request_id, "report.pdf"))
+    json_size = _in_kb(_size(app, request_id, "report.json"))
     assert f"Your answer as a document (PDF), {pdf}, to read and keep." in text
     assert f"Your data as a file (JSON), {json_size}, to take to another service." in text
 
@@ -104,16 +112,16 @@ def test_the_expiry_counts_from_when_the_link_was_signed(app, client, inbox, run
 def test_a_missing_file_is_not_offered(app, client, inbox, run_jobs, seeded_shop):
     """Only the files that exist are listed; with none left, the person is told to write."""
     request_id, link = _answer(client, inbox, run_jobs)
-    _file(app, request_id, "report.pdf").unlink()
+    _remove(app, request_id, "report.pdf")
 
     page = client.get(link)
     assert page.status_code == 200
     text = _visible(page.text)
     assert "(PDF)" not in text and "report.pdf" not in page.text
-    json_size = _in_kb(_file(app, request_id, "report.json").stat().st_size)
+    json_size = _in_kb(_size(app, request_id, "report.json"))
     assert f"Your data as a file (JSON), {json_size}, to take to another service." in text
 
-    _file(app, request_id, "report.json").unlink()
+    _remove(app, request_id, "report.json")
     gone = client.get(link)
     assert gone.status_code == 404
     contact = app.config["CONTROLLER_CONTACT"]

@@ -17,8 +17,7 @@ from sqlalchemy import select
 
 from connectors.shop.seed import DEMO_EMAIL
 from dsar import audit
-from dsar.answer import findings
-from dsar.answer.storage import answer_path
+from dsar.answer import findings, storage
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
@@ -335,7 +334,7 @@ def test_officer_withholds_a_passage_and_releases_the_access_answer(
     wait_until(browser, lambda b: b.current_url.endswith("/report.json"))
     downloaded = browser.find_element(By.TAG_NAME, "body").text
     with app.app_context():
-        on_disk = answer_path(request_id, "report.json").read_text()
+        on_disk = storage.read(request_id, "report.json").decode()
     assert json.loads(downloaded) == json.loads(on_disk)
     assert passage not in on_disk
     assert f"[withheld: {reason}]" in on_disk

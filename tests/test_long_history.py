@@ -44,7 +44,6 @@ def workers(app, database_url, redis_url) -> Iterator[list[subprocess.Popen[byte
         "DSAR_DATABASE_URL": database_url,
         "DSAR_REDIS_URL": redis_url,
         "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
-        "DSAR_REPORTS_DIR": app.config["REPORTS_DIR"],
         "DSAR_MAIL_SERVER": "127.0.0.1",
         "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
         "DSAR_SECRET_KEY": app.config["SECRET_KEY"],

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 import config
+from dsar.answer.sealing import new_key
 from dsar.app import create_app
 from dsar.policy.deadlines import add_months, days_left, due_at
 from dsar.policy.lifecycle import (
@@ -241,10 +242,21 @@ def test_production_refuses_a_short_secret_from_the_environment(production, monk
 def test_production_starts_with_a_long_secret(production):
     """A secret of 32 characters or more is accepted and used."""
     secret = "p" * 32
-    app = create_app({**production, "SECRET_KEY": secret, "SUPPRESSION_KEY": "s" * 32})
+    app = create_app({**production, "SECRET_KEY": secret, "SUPPRESSION_KEY": "s" * 32,
+                      "STORAGE_KEY": new_key()})
     assert app.config["ENV"] == "production"
     assert app.config["SECRET_KEY"] == secret
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_to_start_without_a_storage_key_or_with_a_bad_one(production):
+    """Answers are sealed with a key of their own in production, never one derived."""
+    settings = {**production, "SECRET_KEY": "p" * 32, "SUPPRESSION_KEY": "s" * 32}
+    with pytest.raises(RuntimeError, match="set DSAR_STORAGE_KEY"):
+        create_app(settings)
+    with pytest.raises(ValueError, match="key 2 is not 32 bytes") as refused:
+        create_app({**settings, "STORAGE_KEY": f"{new_key()},c2hvcnQ="})
+    assert "c2hvcnQ" not in str(refused.value), "the message never quotes a key"
 
 
 def test_production_refuses_to_start_without_a_suppression_key(production):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,10 +57,9 @@ def _small_report() -> dict[str, Any]:
         controller={"name": "Cplus", "contact": "privacy@cplus.example"},
         generated_at=moment,
     )
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "report.json"
-        write_report(path, head, sections)
-        return dict(json.loads(path.read_text()))
+    out = io.StringIO()
+    write_report(out, head, sections)
+    return dict(json.loads(out.getvalue()))
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema(schema):

@@ -20,9 +20,9 @@ from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.policy.lifecycle import TaskStatus
 from dsar.registry import ConnectorRegistry
-from dsar.work import jobs
-from tests.conftest import _free_port
-from tests.helpers import download, link_in
+from dsar.work import jobs, tasks
+from tests.conftest import OFFICER, _free_port
+from tests.helpers import download, link_in, text_of
 
 NOTES = Category(
     name="notes", title="Notes", fields=("text",), purpose="testing", legal_basis="none",
@@ -40,6 +40,18 @@ class BrokenConnector(Connector):
     def export(self, subject):
         """Fails as a system that cannot be reached does."""
         raise ConnectionError("shop-archive.internal refused the connection")
+
+
+class BuggyConnector(Connector):
+    """A system whose connector has a bug: waiting never mends it."""
+
+    name = "buggy"
+    title = "Buggy system"
+    categories = (NOTES,)
+
+    def export(self, subject):
+        """Fails as code with a bug does."""
+        raise KeyError("customer_no")
 
 
 class HostileConnector(Connector):
@@ -70,21 +82,72 @@ def _confirm_via_api(client, inbox, run_jobs, email):
     return request_id
 
 
-def test_failing_connector_ends_the_request_failed_and_names_it(app, client, inbox, run_jobs):
-    """A connector that keeps failing is retried, then the request says what needs attention."""
-    _use_connectors(app, BrokenConnector)
+def _told_of_failure(app, inbox, email, request_id):
+    """The requester was told we are on it and by when; the officer was alerted, once each."""
+    [delayed] = [m for m in inbox.to(email) if m["Subject"] == "We are working on your "
+                                                                 "privacy request"]
+    with app.app_context():
+        due = db.session.get(DsarRequest, request_id).due_at
+    assert f"You will have our answer by {due:%-d %B %Y} at the latest" in " ".join(
+        text_of(delayed).split())
+    [alert] = inbox.to(OFFICER)
+    assert alert["Subject"] == f"Privacy request {request_id[:8]} failed and needs you"
+    assert f"/console/requests/{request_id}" in text_of(alert)
+    assert email not in text_of(alert), "the alert names no requester"
+
+
+def test_a_lasting_connector_failure_fails_the_request_and_tells_everyone(
+    app, client, inbox, run_jobs, officer_token
+):
+    """A connector with a bug is tried a few times, then the request says what needs
+    attention, and the requester and the officer are told."""
+    _use_connectors(app, BuggyConnector)
     request_id = _confirm_via_api(client, inbox, run_jobs, "anna@example.org")
     run_jobs()
     with app.app_context():
         request = db.session.get(DsarRequest, request_id)
         assert request.status == "failed"
-        assert "broken" in request.failure_reason
+        assert "buggy" in request.failure_reason
         [task] = request.tasks
         assert task.status == TaskStatus.FAILED
         assert task.attempts == app.config["TASK_MAX_ATTEMPTS"]
-        assert "refused the connection" in task.error
+        assert "KeyError" in task.error and task.waiting_since is None
         assert any(e.kind == "task_failed" for e in request.events)
-    assert len(inbox.to("anna@example.org")) == 1, "no answer mail for a failed request"
+    assert not [m for m in inbox.to("anna@example.org") if "answer" in m["Subject"]]
+    _told_of_failure(app, inbox, "anna@example.org", request_id)
+
+
+def test_a_system_that_is_down_is_waited_for_before_the_request_fails(
+    app, client, inbox, run_jobs, officer_token
+):
+    """A refused connection is waited out with growing pauses, shown as "waiting for";
+    only once the retry window has passed does the request fail."""
+    _use_connectors(app, BrokenConnector)
+    request_id = _confirm_via_api(client, inbox, run_jobs, "bea@example.org")
+    run_jobs()
+    with app.app_context():
+        request = db.session.get(DsarRequest, request_id)
+        assert request.status == "in_progress"
+        [task] = request.tasks
+        assert task.status == TaskStatus.PENDING and task.attempts == 1
+        assert "refused the connection" in task.error
+        assert task.next_attempt_at > utcnow(), "the next try waits"
+        assert tasks.waiting_for(request) == ["broken"]
+        task_id = task.id
+    assert [m["Subject"] for m in inbox.to("bea@example.org")] == [
+        "Please confirm your privacy request"], "nobody is troubled yet"
+
+    app.config["TASK_RETRY_WINDOW"] = 0  # hours have passed, and it is still down
+    with app.app_context():
+        db.session.get(ConnectorTask, task_id).next_attempt_at = utcnow()
+        db.session.commit()
+        jobs.run_task(task_id)
+    run_jobs()
+    with app.app_context():
+        request = db.session.get(DsarRequest, request_id)
+        assert request.status == "failed"
+        assert request.tasks[0].attempts == 2
+    _told_of_failure(app, inbox, "bea@example.org", request_id)
 
 
 def test_sweep_recovers_jobs_lost_with_redis(app, client, inbox, run_jobs, redis):
@@ -132,18 +195,18 @@ def test_sweep_redrives_a_task_whose_worker_died(app, client, inbox, run_jobs, r
 def test_mail_server_down_delays_the_mail_but_never_fails_the_request(
     app, client, inbox, run_jobs
 ):
-    """Mail that cannot be sent is retried; the request goes on; the mail goes out once."""
+    """Mail that cannot be sent is retried later; the request goes on; the mail goes out once."""
     mail_state = app.extensions["mail"]  # Flask-Mail reads its settings once, at start-up
     real_port = mail_state.port
     mail_state.port = _free_port()  # nothing listens there
-    app.config["MAIL_MAX_ATTEMPTS"] = 2
     client.post("/api/v1/requests", json={"email": "dirk@example.org", "type": "access"})
     run_jobs()
     with app.app_context():
         owed = db.session.scalar(select(OutgoingMail))
-        assert owed.sent_at is None and owed.attempts == 2
+        assert owed.sent_at is None and owed.attempts == 1
         assert "Connection" in owed.last_error or "refused" in owed.last_error
-        owed.attempts = 0
+        wait = (owed.next_attempt_at - utcnow()).total_seconds()
+        assert app.config["MAIL_RETRY_DELAY"] - 5 < wait <= app.config["MAIL_RETRY_DELAY"]
         owed.next_attempt_at = utcnow() - timedelta(hours=1)
         db.session.commit()
         mail_id = owed.id

@@ -42,7 +42,7 @@ def test_dsar_run_starts_a_killed_worker_again(app, database_url, redis_url, sho
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DSAR_ENV": "testing",
            "DSAR_DATABASE_URL": database_url, "DSAR_REDIS_URL": redis_url,
            "DSAR_SHOP_DATABASE_URL": shop_url, "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
-           "DSAR_OUTBOX_DIR": str(tmp_path / "outbox"), "DSAR_REPORTS_DIR": str(tmp_path)}
+           "DSAR_OUTBOX_DIR": str(tmp_path / "outbox")}
     runner = subprocess.Popen(  # noqa: S603
         [str(Path(sys.executable).parent / "dsar"), "run", "--port", str(_free_port()),
          "--workers", "1"], env=env, cwd=ROOT,

@@ -85,7 +85,6 @@ def render_answer(
     sections: Sequence[Section],
     static: Path,
     *,
-    scratch: Path,
     rows_per_part: int,
     processes: int,
 ) -> bytes:
@@ -95,7 +94,6 @@ def render_answer(
         head: the report without its sections (see report.report_head).
         sections: what each connector found; records are read as the parts need them.
         static: the static folder, the only place the renderer may load files from.
-        scratch: a folder of the request's own, for the parts while they are joined.
         rows_per_part: the most table rows rendered at once.
         processes: how many parts may be rendered side by side.
 
@@ -113,9 +111,9 @@ def render_answer(
     # but HTML. The parts go to files, and the joining is a child's work too: a tagged PDF
     # of a long history is a great many objects, and the worker should not keep their
     # memory after the job.
-    # The parts are written below `scratch`, the request's own folder, so that what a killed
-    # worker leaves behind goes with the request's answer files.
-    with tempfile.TemporaryDirectory(prefix=".parts-", dir=scratch) as folder:
+    # The parts are this machine's scratch, in a private temporary folder gone with the job;
+    # only the joined PDF is stored.
+    with tempfile.TemporaryDirectory(prefix="dsar-parts-") as folder:
         pool = multiprocessing.get_context("fork").Pool(
             processes, initializer=_child_signals, maxtasksperchild=8)
         try:

@@ -1,8 +1,9 @@
-"""What the connectors found for a request, kept as files until its answer is made.
+"""What the connectors found for a request, kept as stored files until its answer is made.
 
-A connector's records are written to disk as the export yields them, one JSON line per
-record and one file per category, so no process ever holds a long history whole: the
-answer's JSON and PDF read them back one by one. The task row keeps only a summary: how
+A connector's records are written to a private temporary file as the export yields them,
+one JSON line per record and one file per category, and stored sealed when the export
+ends, so no process ever holds a long history whole: the answer's JSON and PDF read them
+back one by one, on whichever machine makes them. The task row keeps only a summary: how
 many records each category has and the period they span.
 """
 
@@ -10,16 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO, Any
 
+from dsar.answer import storage
 from dsar.answer.readable import columns_of, record_day
-from dsar.answer.storage import answer_dir
 from dsar.connector import Category, Record
+
+PREFIX = "findings/"
 
 #: The summary a task row keeps for an export: {"categories": {name: CategorySummary}}.
 CategorySummary = dict[str, Any]
@@ -28,30 +28,33 @@ CategorySummary = dict[str, Any]
 def store(
     request_id: str, task_id: int, records: Iterable[Record], categories: Sequence[Category]
 ) -> dict[str, Any]:
-    """Writes an export's records to files as they come; returns the task's summary.
+    """Writes an export's records to files as they come and stores them when it ends;
+    returns the task's summary. The caller commits.
 
-    A repeated run (a retried task) replaces what an earlier run wrote.
+    A repeated run (a retried task) replaces what an earlier run stored.
     """
-    folder = _task_dir(request_id, task_id)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     declared = {category.name: category for category in categories}
     summary: dict[str, CategorySummary] = {
         name: {"count": 0, "first": None, "last": None} for name in declared}
     with ExitStack() as files:
-        handles: dict[str, IO[str]] = {}
+        handles: dict[str, IO[bytes]] = {}
         for record in records:
             handle = handles.get(record.category)
             if handle is None:
-                handle = files.enter_context(_open_private(_file(folder, record.category)))
+                handle = files.enter_context(storage.spooled())
                 handles[record.category] = handle
             data = dict(record.data)
             handle.write(json.dumps(
                 {"key": record.key, "data": data, "flags": list(record.flags)},
-                ensure_ascii=False, default=str) + "\n")
+                ensure_ascii=False, default=str).encode() + b"\n")
             _count(summary.setdefault(
                 record.category, {"count": 0, "first": None, "last": None}),
                 data, declared.get(record.category))
+        # Only now, with the export over, is a transaction begun: none is held while a
+        # connector reaches its system.
+        storage.delete(request_id, prefix=_task_prefix(task_id))
+        for category, handle in handles.items():
+            storage.put(request_id, _name(task_id, category), handle)
     return {"categories": summary}
 
 
@@ -61,8 +64,7 @@ def records(request_id: str, task_id: int, category: str) -> Iterator[dict[str, 
     Raises:
         FileNotFoundError: they were deleted; an answer made now would silently lack them.
     """
-    path = _file(_task_dir(request_id, task_id), category)
-    with path.open(encoding="utf-8") as handle:
+    with storage.reading(request_id, _name(task_id, category)) as handle:
         for line in handle:
             yield json.loads(line)
 
@@ -75,8 +77,9 @@ def counts(summary: Mapping[str, Any] | None) -> dict[str, CategorySummary]:
 
 
 def discard(request_id: str) -> None:
-    """Deletes every finding of a request: its answer is made, or it needs them no more."""
-    shutil.rmtree(answer_dir(request_id) / "findings", ignore_errors=True)
+    """Deletes every finding of a request: its answer is made, or it needs them no more.
+    The caller commits."""
+    storage.delete(request_id, prefix=PREFIX)
 
 
 def _count(summary: CategorySummary, data: Mapping[str, Any], category: Category | None) -> None:
@@ -91,20 +94,14 @@ def _count(summary: CategorySummary, data: Mapping[str, Any], category: Category
         summary["last"] = max(summary["last"] or text, text)
 
 
-def _task_dir(request_id: str, task_id: int) -> Path:
-    """The folder of one task's findings."""
-    return answer_dir(request_id) / "findings" / str(int(task_id))
+def _task_prefix(task_id: int) -> str:
+    """The start of the names of one task's findings."""
+    return f"{PREFIX}{int(task_id)}/"
 
 
-def _file(folder: Path, category: str) -> Path:
-    """A category's file: its name made safe (connectors choose names, so nothing else may
-    get into the path), and a digest of the name, so two names never share a file."""
+def _name(task_id: int, category: str) -> str:
+    """A category's stored name: the name made plain (connectors choose names), and a digest
+    of the name, so two names never share a file."""
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in category)[:64]
     digest = hashlib.sha256(category.encode()).hexdigest()[:12]
-    return folder / f"{cleaned}-{digest}.jsonl"
-
-
-def _open_private(path: Path) -> IO[str]:
-    """Opens a new file that only this service's user may read."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(descriptor, "w", encoding="utf-8")
+    return f"{_task_prefix(task_id)}{cleaned}-{digest}.jsonl"

@@ -12,10 +12,8 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 
-from dsar.answer.storage import open_atomically
 from dsar.clock import iso
 from dsar.connector import Category
 from dsar.policy.rights import COMPLAINT, RIGHTS
@@ -114,22 +112,21 @@ def category_entry(found: Found) -> dict[str, Any]:
     }
 
 
-def write_report(path: Path, head: Mapping[str, Any], sections: Sequence[Section]) -> None:
-    """Writes the report to a file whole or not at all, its records streamed one by one."""
+def write_report(out: IO[str], head: Mapping[str, Any], sections: Sequence[Section]) -> None:
+    """Writes the report, its records streamed one by one."""
     before = {key: value for key, value in head.items() if key not in ("rights", "complaint")}
     after = {key: head[key] for key in ("rights", "complaint")}
-    with open_atomically(path) as out:
-        out.write(_open_object(before) + ',\n "sections": [')
-        for index, section in enumerate(sections):
-            out.write(("," if index else "") + "\n  " + _open_object(
-                {"connector": section.connector, "title": section.title}) + ', "categories": [')
-            for number, found in enumerate(section.found):
-                entry = _open_object(category_entry(found))
-                out.write(("," if number else "") + "\n   " + entry + ', "records": [')
-                _write_records(out, found.records())
-                out.write("]}")
+    out.write(_open_object(before) + ',\n "sections": [')
+    for index, section in enumerate(sections):
+        out.write(("," if index else "") + "\n  " + _open_object(
+            {"connector": section.connector, "title": section.title}) + ', "categories": [')
+        for number, found in enumerate(section.found):
+            entry = _open_object(category_entry(found))
+            out.write(("," if number else "") + "\n   " + entry + ', "records": [')
+            _write_records(out, found.records())
             out.write("]}")
-        out.write("\n ],\n " + _dumps(after)[1:] + "\n")
+        out.write("]}")
+    out.write("\n ],\n " + _dumps(after)[1:] + "\n")
 
 
 def _write_records(out: IO[str], records: Iterator[dict[str, Any]]) -> None:

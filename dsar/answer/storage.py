@@ -1,55 +1,205 @@
-"""Where answers are kept: a folder per request under REPORTS_DIR.
+"""Where a request's files are kept: sealed, in chunks, in dsar's own database.
 
-With the web app and workers on several machines, REPORTS_DIR is a volume they share.
+The answer (`report.json`, `report.pdf`) and the connectors' findings hold personal data.
+They are kept encrypted (`dsar.answer.sealing`) in the database rather than on a disk:
+every web and worker machine reaches them without a shared volume, a backup or a stolen
+disk holds only ciphertext, and deleting them is one transaction that cannot half-happen.
+
+A file is written to a private temporary file first and stored when it is whole, so no
+transaction is held open while it is made and no reader ever sees half a file. It is read
+back one chunk at a time, so no process holds a long history whole.
 """
 
 from __future__ import annotations
 
-import os
+import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
+from sqlalchemy import delete as delete_rows
+from sqlalchemy import func, insert, select
+
+from dsar.answer.sealing import Sealer, SealError, sealer_for
+from dsar.extensions import db
+from dsar.models import StoredChunk, StoredFile
 
 ANSWER_FILES = ("report.pdf", "report.json")
 
-
-def answer_dir(request_id: str) -> Path:
-    """The folder of one request's answer files."""
-    if not request_id.isalnum():
-        raise ValueError("request ids are alphanumeric")
-    return Path(current_app.config["REPORTS_DIR"]) / request_id
+#: Plaintext bytes per sealed chunk: large enough to keep rows few, small enough to stream.
+CHUNK_BYTES = 1 << 20
 
 
-def answer_path(request_id: str, filename: str) -> Path:
-    """The path of one of a request's answer files."""
-    if filename not in ANSWER_FILES:
-        raise ValueError(f"no answer file called {filename!r}")
-    return answer_dir(request_id) / filename
+def _sealer() -> Sealer:
+    """The app's sealer, made once from its settings."""
+    sealer: Sealer | None = current_app.extensions.get("dsar.sealer")
+    if sealer is None:
+        sealer = sealer_for(current_app.config)
+        current_app.extensions["dsar.sealer"] = sealer
+    return sealer
 
 
-def write_atomically(path: Path, content: bytes) -> None:
-    """Writes a file whole or not at all, so a crash never leaves half an answer behind."""
-    with open_atomically(path, binary=True) as handle:
-        handle.write(content)
+def _where(file_id: int, seq: int) -> bytes:
+    """What a chunk is bound to: the file row it belongs to and its place in it."""
+    return f"dsar stored chunk\0{file_id}\0{seq}".encode()
 
 
 @contextmanager
-def open_atomically(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file to write that appears whole at `path` when the block ends, or not at all.
+def writing(request_id: str, name: str) -> Iterator[IO[str]]:
+    """A text file to write, stored when the block ends (replacing an earlier one) or not at
+    all when it fails. The caller commits."""
+    with spooled() as spool:
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        yield text
+        text.flush()
+        text.detach()  # the spool stays open for `put`
+        put(request_id, name, spool)
 
-    Only this service's user may read it: it holds personal data.
+
+@contextmanager
+def spooled() -> Iterator[IO[bytes]]:
+    """A private temporary file, gone when the block ends, to make a file in before `put`."""
+    with tempfile.TemporaryFile(prefix="dsar-") as spool:
+        yield spool
+
+
+def write(request_id: str, name: str, content: bytes) -> None:
+    """Stores a file made in memory, replacing an earlier one. The caller commits."""
+    put(request_id, name, io.BytesIO(content))
+
+
+def put(request_id: str, name: str, source: IO[bytes]) -> None:
+    """Stores the content of `source`, from its start, replacing an earlier file of that name.
+
+    The caller commits: the file and the rows that say it exists land together.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
-            yield handle
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    sealer = _sealer()
+    _delete(request_id, StoredFile.name == name)
+    stored = StoredFile(request_id=request_id, name=name, size=0)
+    db.session.add(stored)
+    db.session.flush()
+    source.seek(0)
+    size = seq = 0
+    while chunk := source.read(CHUNK_BYTES):
+        db.session.execute(insert(StoredChunk), {
+            "file_id": stored.id, "seq": seq, "key_id": sealer.sealing_key_id,
+            "data": sealer.seal(chunk, _where(stored.id, seq)),
+        })
+        size += len(chunk)
+        seq += 1
+    stored.size = size
+
+
+def sizes(request_id: str, names: Iterable[str]) -> dict[str, int]:
+    """The sizes of those of a request's files that are stored, by name."""
+    rows = db.session.execute(
+        select(StoredFile.name, StoredFile.size)
+        .where(StoredFile.request_id == request_id, StoredFile.name.in_(list(names)))
+    )
+    return {name: size for name, size in rows}
+
+
+def exists(request_id: str, name: str) -> bool:
+    """Whether a request has a stored file of that name."""
+    return bool(sizes(request_id, [name]))
+
+
+def chunks(request_id: str, name: str) -> Iterator[bytes]:
+    """A stored file's content, chunk by chunk.
+
+    Raises:
+        FileNotFoundError: no such file is stored (at once, not at the first chunk).
+        SealError: a chunk is missing, altered or sealed with a key no longer configured.
+    """
+    found = db.session.execute(
+        select(StoredFile.id, StoredFile.size)
+        .where(StoredFile.request_id == request_id, StoredFile.name == name)
+    ).first()
+    if found is None:
+        raise FileNotFoundError(f"{request_id}/{name}")
+    return _opened(found.id, found.size)
+
+
+def _opened(file_id: int, size: int) -> Iterator[bytes]:
+    """The opened chunks of a file, one query each, checked to add up to its size."""
+    sealer = _sealer()
+    seq = total = 0
+    while total < size:
+        row = db.session.execute(
+            select(StoredChunk.key_id, StoredChunk.data)
+            .where(StoredChunk.file_id == file_id, StoredChunk.seq == seq)
+        ).first()
+        if row is None:
+            raise SealError(f"stored file {file_id} lacks chunk {seq}")
+        chunk = sealer.open(row.key_id, row.data, _where(file_id, seq))
+        total += len(chunk)
+        seq += 1
+        yield chunk
+    if total != size:
+        raise SealError(f"stored file {file_id} has {total} bytes, not {size}")
+
+
+def reading(request_id: str, name: str) -> IO[str]:
+    """A stored text file, to read line by line.
+
+    Raises:
+        FileNotFoundError: no such file is stored.
+    """
+    raw = _ChunkReader(chunks(request_id, name))
+    return io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline="")
+
+
+def read(request_id: str, name: str) -> bytes:
+    """A whole stored file; for files known to be small."""
+    return b"".join(chunks(request_id, name))
+
+
+def delete(request_id: str, *, prefix: str = "") -> int:
+    """Deletes a request's stored files whose names start with `prefix` (all by default).
+
+    Returns:
+        How many files were deleted. The caller commits.
+    """
+    condition = func.substr(StoredFile.name, 1, len(prefix)) == prefix if prefix else None
+    return _delete(request_id, condition)
+
+
+def _delete(request_id: str, condition: Any) -> int:
+    """Deletes the matching files of a request with their chunks."""
+    chosen = select(StoredFile.id).where(StoredFile.request_id == request_id)
+    if condition is not None:
+        chosen = chosen.where(condition)
+    ids = list(db.session.scalars(chosen))
+    if not ids:
+        return 0
+    db.session.execute(delete_rows(StoredChunk).where(StoredChunk.file_id.in_(ids)))
+    db.session.execute(delete_rows(StoredFile).where(StoredFile.id.in_(ids)))
+    return len(ids)
+
+
+class _ChunkReader(io.RawIOBase):
+    """The chunks of a stored file as a readable binary stream."""
+
+    def __init__(self, source: Iterator[bytes]) -> None:
+        """Reads from `source`, one chunk at a time."""
+        super().__init__()
+        self._source = source
+        self._pending = memoryview(b"")  # a view, so handing out a piece copies nothing
+
+    def readable(self) -> bool:
+        """It is."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fills `buffer` from the current chunk, opening the next when it is used up."""
+        while not self._pending:
+            try:
+                self._pending = memoryview(next(self._source))
+            except StopIteration:
+                return 0
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count

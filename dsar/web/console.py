@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -24,10 +23,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from dsar import audit
-from dsar.answer.storage import answer_path
+from dsar.answer import storage
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.models import DsarRequest, Officer, RequestEvent, request_or_404
+from dsar.models import DsarRequest, Officer, OutgoingMail, RequestEvent, request_or_404
 from dsar.policy.deadlines import days_left
 from dsar.policy.lifecycle import (
     ACCESS_TYPES,
@@ -39,9 +38,10 @@ from dsar.policy.lifecycle import (
 from dsar.transitions import record_event
 from dsar.web import figures
 from dsar.web.auth import ROLES, officer_required
+from dsar.web.delivery import stored_file
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import OfficerError, create_officer
-from dsar.work import decisions, tasks
+from dsar.work import decisions, mails, tasks
 from dsar.work.content import found_records
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -84,12 +84,14 @@ def detail(request_id: str) -> ResponseReturnValue:
         select(RequestEvent).where(RequestEvent.request_id == found.id).order_by(RequestEvent.id)
     ).all()
     officers = db.session.scalars(select(Officer).order_by(Officer.email)).all()
-    answer_ready = found.status == RequestStatus.COMPLETED and answer_path(
-        found.id, "report.pdf").is_file()
+    answer_ready = found.status == RequestStatus.COMPLETED and storage.exists(
+        found.id, "report.pdf")
     return render_template(
         "console/request.html", req=found, events=events, officers=officers,
         days_left=days_left(found.due_at, utcnow()), answer_ready=answer_ready,
-        TaskStatus=TaskStatus, review=_review_records(found),
+        TaskStatus=TaskStatus, review=_review_records(found), mails=mails.owed_mails(found),
+        overdue_mail_ids=set(db.session.scalars(select(OutgoingMail.id).where(
+            OutgoingMail.request_id == found.id, mails.overdue_filter()))),
     )
 
 
@@ -172,13 +174,12 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
 def answer_file(request_id: str, filename: str) -> ResponseReturnValue:
     """The answer as the person received it; the officer's download is recorded."""
     found = request_or_404(request_id)
-    path = answer_path(found.id, filename)
-    if not path.is_file():
+    try:
+        response = stored_file(found.id, filename)
+    except FileNotFoundError:
         abort(404)
     record_event(found, "answer_downloaded", actor=current_user.email, note=filename)
     db.session.commit()
-    response = send_file(path, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -240,9 +241,14 @@ def dashboard() -> ResponseReturnValue:
         db.session.scalars(select(DsarRequest.received_at).where(
             DsarRequest.received_at >= now - timedelta(weeks=WEEKS_SHOWN))),
         WEEKS_SHOWN, now.date())
+    stuck_mails = db.session.execute(
+        select(OutgoingMail.request_id, func.count(), func.min(OutgoingMail.created_at))
+        .where(mails.overdue_filter()).group_by(OutgoingMail.request_id)
+        .order_by(func.min(OutgoingMail.created_at))
+    ).all()
     return render_template(
         "console/dashboard.html", by_status=by_status, by_type=by_type,
-        due_this_week=due_this_week, overdue=overdue,
+        due_this_week=due_this_week, overdue=overdue, stuck_mails=stuck_mails,
         median=figures.median_days((r, a) for r, a in answered if a is not None),
         weeks=weeks, heights=figures.bar_heights(weeks, CHART_HEIGHT), chart_height=CHART_HEIGHT,
     )

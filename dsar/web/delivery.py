@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, render_template, send_file
+from flask import Blueprint, Response, current_app, render_template, stream_with_context
 
-from dsar.answer.storage import answer_path
+from dsar.answer import storage
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
@@ -48,7 +48,22 @@ def _answered_request(token: str) -> tuple[DsarRequest, datetime]:
     dsar_request = db.session.get(DsarRequest, payload.get("r", ""))
     if dsar_request is None or dsar_request.status != RequestStatus.COMPLETED:
         raise AnswerUnavailable(404, "There is no answer behind this link.")
+    if dsar_request.answer_deleted_at is not None:
+        raise _deleted(dsar_request)
     return dsar_request, expires_at
+
+
+def _deleted(dsar_request: DsarRequest) -> AnswerUnavailable:
+    """Why an answer that was stored is no longer here, and how to have one again."""
+    deleted_at = dsar_request.answer_deleted_at
+    when = f"{deleted_at.day} {deleted_at:%B %Y}" if deleted_at else ""
+    if dsar_request.answer_deleted_reason == "erased":
+        why = (f"This answer was deleted on {when}, when we erased your data at your "
+               "request; we keep no copy of it.")
+    else:
+        why = f"This answer was deleted on {when}, when its link expired; we keep no copy of it."
+    return AnswerUnavailable(410, why + " To see what we hold about you now, please make a "
+                                        "new request.")
 
 
 def _unavailable(exc: AnswerUnavailable) -> tuple[str, int, dict[str, str]]:
@@ -90,10 +105,9 @@ def answer(token: str) -> tuple[str, int, dict[str, str]]:
         dsar_request, expires_at = _answered_request(token)
     except AnswerUnavailable as exc:
         return _unavailable(exc)
-    paths = {filename: answer_path(dsar_request.id, filename) for filename in FILES}
     # Only files that exist are offered: the PDF may follow the JSON, which the mail explains.
-    sizes = {name: human_size(path.stat().st_size) for name, path in paths.items()
-             if path.is_file()}
+    sizes = {name: human_size(size)
+             for name, size in storage.sizes(dsar_request.id, FILES).items()}
     if not sizes:
         for filename in FILES:
             record_event(dsar_request, "answer_missing", actor="system", note=filename)
@@ -111,14 +125,31 @@ def answer_file(token: str, filename: str) -> Response | tuple[str, int, dict[st
         dsar_request, _ = _answered_request(token)
     except AnswerUnavailable as exc:
         return _unavailable(exc)
-    mimetype, download_name = FILES[filename]
-    path = answer_path(dsar_request.id, filename)
-    if not path.is_file():
+    try:
+        response = stored_file(dsar_request.id, filename)
+    except FileNotFoundError:
         record_event(dsar_request, "answer_missing", actor="system", note=filename)
         db.session.commit()
         return _unavailable(_missing_file())
     record_event(dsar_request, "answer_downloaded", actor="requester", note=filename)
     db.session.commit()
-    response = send_file(path, mimetype=mimetype, download_name=download_name, max_age=0)
     response.headers.update(PRIVATE)
+    return response
+
+
+def stored_file(request_id: str, filename: str) -> Response:
+    """A stored answer file as a download, opened chunk by chunk as it is sent.
+
+    Raises:
+        FileNotFoundError: the file is not stored.
+    """
+    mimetype, download_name = FILES[filename]
+    size = storage.sizes(request_id, [filename]).get(filename)
+    if size is None:
+        raise FileNotFoundError(filename)
+    body = storage.chunks(request_id, filename)
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.content_length = size
+    response.headers["Content-Disposition"] = f'inline; filename="{download_name}"'
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import logging
 
+from sqlalchemy import select
+
+from dsar.answer import storage
 from dsar.answer.pdf import render_pdf
 from dsar.answer.report import write_report
-from dsar.answer.storage import answer_path, write_atomically
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.models import DsarRequest
+from dsar.models import DsarRequest, Officer
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import transition
-from dsar.work import decisions, documents, outcomes, plans
+from dsar.work import decisions, documents, mails, outcomes, plans
 from dsar.work.content import answer_content
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ def assemble(request_id: str) -> None:
     if failed:
         request.failure_reason = "connector tasks failed: " + ", ".join(failed)
         transition(request, RequestStatus.FAILED, actor="system", note=request.failure_reason)
-        db.session.commit()
+        tell_of_failure(request)
         return
     try:
         _next_step(request)
@@ -51,7 +53,18 @@ def assemble(request_id: str) -> None:
         # The trail is permanent: it gets the kind of failure, the request row the message.
         transition(request, RequestStatus.FAILED, actor="system",
                    note=f"making the answer failed: {type(exc).__name__}")
-        db.session.commit()
+        tell_of_failure(request)
+
+
+def tell_of_failure(request: DsarRequest) -> None:
+    """Owes the requester word that we are on it and answer by the due date, and every
+    officer an alert; commits and sends. Each goes once per request, however often it fails.
+    """
+    mails.owe(request, mails.MailKind.DELAYED)
+    for officer in db.session.scalars(select(Officer).order_by(Officer.id)):
+        mails.owe(request, mails.alert_kind(officer.email), to_address=officer.email)
+    db.session.commit()
+    mails.dispatch_unsent(request)
 
 
 def _next_step(request: DsarRequest) -> None:
@@ -74,12 +87,9 @@ def _next_step(request: DsarRequest) -> None:
     # completed in the same commit that says the JSON is ready, so a crash in between
     # leaves the letter to be made again by the sweep.
     letter = outcomes.conclude(request)
-    write_atomically(
-        answer_path(request.id, "report.json"),
-        json.dumps(letter, indent=2, ensure_ascii=False).encode(),
-    )
-    write_atomically(answer_path(request.id, "report.pdf"),
-                     render_pdf("report/outcome.html", report=letter))
+    storage.write(request.id, "report.json",
+                  json.dumps(letter, indent=2, ensure_ascii=False).encode())
+    storage.write(request.id, "report.pdf", render_pdf("report/outcome.html", report=letter))
     request.json_ready_at = utcnow()
     documents.deliver(request)
 
@@ -92,6 +102,7 @@ def _store_access_json(request: DsarRequest) -> int:
     """
     request.json_ready_at = utcnow()
     head, sections = answer_content(request)
-    write_report(answer_path(request.id, "report.json"), head, sections)
+    with storage.writing(request.id, "report.json") as out:
+        write_report(out, head, sections)
     db.session.commit()
     return int(head["summary"]["record_count"])

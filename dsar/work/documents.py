@@ -14,9 +14,9 @@ import uuid
 from flask import current_app
 from rq import get_current_job
 
+from dsar.answer import storage
 from dsar.answer.document import render_answer
 from dsar.answer.pdf import static_folder
-from dsar.answer.storage import answer_dir, answer_path, write_atomically
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest
@@ -73,14 +73,14 @@ def render(request_id: str) -> None:
     config = current_app.config
     try:
         pdf = render_answer(
-            head, sections, static_folder(), scratch=answer_dir(request_id),
+            head, sections, static_folder(),
             rows_per_part=config["DOCUMENT_ROWS_PER_PART"],
             processes=config["DOCUMENT_PROCESSES"],
         )
     except Exception as exc:  # a time limit or any renderer failure: recorded for the officer
         _failed(request_id, exc)
         return
-    write_atomically(answer_path(request_id, "report.pdf"), pdf)
+    storage.write(request_id, "report.pdf", pdf)
     request = _request(request_id)
     request.document_error = None
     if request.status != RequestStatus.COMPLETED:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from email.utils import parseaddr
 from enum import StrEnum
+from typing import Any
 
 from flask import current_app, render_template
 from flask_mail import Message
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from dsar.clock import utcnow
 from dsar.extensions import db, rows_changed
 from dsar.models import DsarRequest, OutgoingMail
+from dsar.policy.backoff import retry_delay
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, sign
 from dsar.transitions import record_event
-from dsar.work import queues, transport
+from dsar.work import keeping, queues, transport
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +33,14 @@ class MailKind(StrEnum):
     RESTRICTION_LIFTING = "restriction_lifting"
     DENIED = "denied"
     EXTENDED = "extended"
+    DELAYED = "delayed"  # a system failed for good: we are on it, and answer by the due date
 
 
 #: Art. 19 notices to recipients are of kind "notice:<recipient>", one per recipient.
 NOTICE_PREFIX = "notice:"
 
-#: How long one delivery attempt holds a mail before another may try.
-SEND_LEASE = timedelta(minutes=2)
+#: Alerts to officers are of kind "alert:<officer's address>", one per officer and request.
+ALERT_PREFIX = "alert:"
 
 SUBJECTS = {
     MailKind.VERIFY: "Please confirm your privacy request",
@@ -45,12 +49,18 @@ SUBJECTS = {
     MailKind.RESTRICTION_LIFTING: "The restriction of your data will be lifted",
     MailKind.DENIED: "We cannot act on your privacy request",
     MailKind.EXTENDED: "We need more time for your privacy request",
+    MailKind.DELAYED: "We are working on your privacy request",
 }
 
 
 def notice_kind(recipient: str) -> str:
     """The mail kind of the notice to one recipient."""
     return f"{NOTICE_PREFIX}{recipient}"[:120]
+
+
+def alert_kind(officer_email: str) -> str:
+    """The mail kind of the alert to one officer."""
+    return f"{ALERT_PREFIX}{officer_email}"[:120]
 
 
 def owe(request: DsarRequest, kind: str, to_address: str | None = None) -> OutgoingMail:
@@ -75,7 +85,7 @@ def owed_mails(request: DsarRequest) -> list[OutgoingMail]:
 def dispatch_unsent(request: DsarRequest) -> None:
     """Enqueues every committed mail of the request that has not gone out yet."""
     for owed in owed_mails(request):
-        if owed.sent_at is None:
+        if owed.sent_at is None and owed.dropped_reason is None:
             dispatch(owed)
 
 
@@ -85,7 +95,12 @@ def dispatch(owed: OutgoingMail, delay: int = 0) -> None:
 
 
 def deliver(mail_id: int) -> None:
-    """Sends an owed mail unless it went out already; a failure is recorded and retried."""
+    """Sends an owed mail unless it went out already; a failure is recorded and retried.
+
+    A mail is never given up while it is of use: only one whose purpose has passed (a
+    verification link for a request no longer waiting, the link to an answer since deleted)
+    is dropped, with the reason kept.
+    """
     if not _claim(mail_id):
         return
     owed = db.session.get(OutgoingMail, mail_id)
@@ -93,21 +108,41 @@ def deliver(mail_id: int) -> None:
     if owed is None or request is None:
         return
     kind = owed.kind
-    if kind == MailKind.VERIFY and request.status != RequestStatus.AWAITING_VERIFICATION:
-        owed.sent_at = utcnow()  # confirmed or expired meanwhile: the link is of no use now
+    useless = _of_no_use(owed, request)
+    if useless:
+        owed.dropped_reason = useless
+        record_event(request, "mail_dropped", actor="system", note=f"{kind}: {useless}")
         db.session.commit()
         return
     try:
-        name = "notice" if kind.startswith(NOTICE_PREFIX) else kind
-        transport.send(compose(owed, request), name=f"{name}-{request.id}-{owed.id}")
+        transport.send(compose(owed, request), name=f"{_name(kind)}-{request.id}-{owed.id}")
     except Exception as exc:  # any transport failure is recorded and retried, never fatal
         _record_failure(owed, request, exc)
         return
     owed.sent_at = utcnow()
     owed.last_error = None
+    if kind in (MailKind.ANSWER_READY, MailKind.DOCUMENT_READY):
+        keeping.link_sent(request, owed.sent_at)
     record_event(request, "mail_sent", actor="system", note=str(kind))
     db.session.commit()
     log.info("request_id=%s mail=%s state=sent", request.id, kind)
+
+
+def _name(kind: str) -> str:
+    """A mail kind as it may appear in a file name or Message-ID (no recipient in it)."""
+    if kind.startswith(NOTICE_PREFIX):
+        return "notice"
+    return "alert" if kind.startswith(ALERT_PREFIX) else kind
+
+
+def _of_no_use(owed: OutgoingMail, request: DsarRequest) -> str | None:
+    """Why an owed mail would be of no use now, or None while it is."""
+    if owed.kind == MailKind.VERIFY and request.status != RequestStatus.AWAITING_VERIFICATION:
+        return "the request is no longer waiting for its confirmation"
+    answer_link = owed.kind in (MailKind.ANSWER_READY, MailKind.DOCUMENT_READY)
+    if answer_link and request.answer_deleted_at is not None:
+        return "the answer it links to was deleted"
+    return None
 
 
 def _describe(exc: Exception) -> str:
@@ -117,37 +152,55 @@ def _describe(exc: Exception) -> str:
 
 
 def _claim(mail_id: int) -> bool:
-    """Takes the mail for one delivery attempt; False when it is sent, held or not yet due."""
+    """Takes the mail for one delivery attempt; False when it is done, held or not yet due.
+
+    The claim is committed before the mail is handed to SMTP: a worker killed after the
+    server accepted it, before the send was recorded, leaves a claim that lapses after
+    MAIL_SEND_LEASE, and the mail goes once more, with the same Message-ID.
+    """
     now = utcnow()
     claimed = rows_changed(
         update(OutgoingMail)
         .where(
             OutgoingMail.id == mail_id,
             OutgoingMail.sent_at.is_(None),
+            OutgoingMail.dropped_reason.is_(None),
             OutgoingMail.next_attempt_at <= now,
-            OutgoingMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"],
         )
-        .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + SEND_LEASE)
+        .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + timedelta(
+            seconds=current_app.config["MAIL_SEND_LEASE"]))
     )
     db.session.commit()
     return bool(claimed)
 
 
 def _record_failure(owed: OutgoingMail, request: DsarRequest, exc: Exception) -> None:
-    """Records a failed attempt and plans the next one, backing off each time."""
+    """Records a failed attempt and plans the next, further off each time up to a cap."""
     owed.last_error = _describe(exc)
     log.warning(
         "request_id=%s mail=%s state=not-sent attempt=%d error_type=%s",
         request.id, owed.kind, owed.attempts, type(exc).__name__,
     )
-    if owed.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        record_event(request, "mail_failed", actor="system", note=f"{owed.kind}: {owed.last_error}")
-        db.session.commit()
-        return
-    delay = current_app.config["MAIL_RETRY_DELAY"] * 2 ** (owed.attempts - 1)
+    config = current_app.config
+    delay = retry_delay(owed.attempts, config["MAIL_RETRY_DELAY"], config["MAIL_RETRY_MAX_DELAY"])
     owed.next_attempt_at = utcnow() + timedelta(seconds=delay)
     db.session.commit()
     dispatch(owed, delay=delay)
+
+
+def overdue_filter() -> Any:
+    """Mails owed longer than MAIL_OVERDUE_AFTER and still not sent: an officer should know."""
+    since = utcnow() - timedelta(seconds=current_app.config["MAIL_OVERDUE_AFTER"])
+    return and_(OutgoingMail.sent_at.is_(None), OutgoingMail.dropped_reason.is_(None),
+                OutgoingMail.created_at < since)
+
+
+def message_id(owed: OutgoingMail) -> str:
+    """The mail's Message-ID, the same at every attempt, so that a mail sent twice (a crash
+    between the server's acceptance and our record of it) reads as one in a mail client."""
+    sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    domain = sender.rpartition("@")[2] or "dsar.invalid"
+    return f"<dsar.{owed.request_id}.{owed.id}.{_name(owed.kind)}@{domain}>"
 
 
 def compose(owed: OutgoingMail, request: DsarRequest) -> Message:
@@ -155,6 +208,20 @@ def compose(owed: OutgoingMail, request: DsarRequest) -> Message:
     context: dict[str, object] = {
         "request": request, "controller": current_app.config["CONTROLLER_NAME"]
     }
+    message = _message(owed, request, context)
+    message.msgId = message_id(owed)
+    return message
+
+
+def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object]) -> Message:
+    """The owed mail's recipients, subject and body."""
+    if owed.kind.startswith(ALERT_PREFIX):
+        context["link"] = external_url("console.detail", request_id=request.id)
+        return Message(
+            subject=f"Privacy request {request.id[:8]} failed and needs you",
+            recipients=[owed.to_address or ""],
+            body=render_template("mail/officer_alert.txt", **context),
+        )
     if owed.kind.startswith(NOTICE_PREFIX):
         context["notice"] = owed.payload or {}
         return Message(

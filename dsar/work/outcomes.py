@@ -22,7 +22,7 @@ from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.rights import COMPLAINT, RIGHTS
 from dsar.registry import current_registry
-from dsar.work import suppression
+from dsar.work import keeping, suppression
 from dsar.work.notifier import get_notifier
 
 OUTCOME_FORMAT = "cplus-dsar-outcome"
@@ -34,6 +34,8 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
     outcome = _letter_frame(request)
     if kind is RequestType.ERASURE:
         _conclude_erasure(request, outcome)
+        # Earlier answers are copies of the erased data: they go too, at once.
+        keeping.delete_for_erasure(request)
     elif kind is RequestType.RECTIFICATION:
         _conclude_rectification(request, outcome)
     elif kind is RequestType.OBJECTION:

@@ -1,4 +1,5 @@
-"""The officers' digest: what falls due within a week and what is overdue (a daily job)."""
+"""The officers' digest: what falls due within a week, what is overdue, and mails that could
+not be sent (a daily job)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from sqlalchemy import select
 
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.models import DsarRequest, Officer
+from dsar.models import DsarRequest, Officer, OutgoingMail
 from dsar.policy.lifecycle import OPEN_STATUSES
 from dsar.work import queues, transport
-from dsar.work.mails import external_url
+from dsar.work.mails import external_url, overdue_filter
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +48,25 @@ def _send(now: datetime) -> int:
         .where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < now + DUE_SOON)
         .order_by(DsarRequest.due_at)
     ).all()
-    if not urgent:
+    stuck = db.session.scalars(
+        select(OutgoingMail).where(overdue_filter()).order_by(OutgoingMail.created_at)
+    ).all()
+    if not urgent and not stuck:
         return 0
     overdue = [r for r in urgent if r.due_at < now]
     soon = [r for r in urgent if r.due_at >= now]
-    links = {r.id: external_url("console.detail", request_id=r.id) for r in urgent}
-    body = render_template("mail/digest.txt", overdue=overdue, soon=soon, links=links, now=now)
+    links = {r.id: external_url("console.detail", request_id=r.id)
+             for r in urgent} | {m.request_id: external_url("console.detail",
+                                                             request_id=m.request_id)
+                                 for m in stuck}
+    body = render_template("mail/digest.txt", overdue=overdue, soon=soon, stuck=stuck,
+                           links=links, now=now)
+    subject = f"Privacy requests: {len(overdue)} overdue, {len(soon)} due within 7 days"
+    if stuck:
+        subject += f", {len(stuck)} mails not sent"
     officers = db.session.scalars(select(Officer).order_by(Officer.id)).all()
     for officer in officers:
-        message = Message(
-            subject=f"Privacy requests: {len(overdue)} overdue, {len(soon)} due within 7 days",
-            recipients=[officer.email], body=body,
-        )
+        message = Message(subject=subject, recipients=[officer.email], body=body)
         transport.send(message, name=f"digest-{now.date()}-{officer.id}")
     log.info("digest officers=%d overdue=%d soon=%d", len(officers), len(overdue), len(soon))
     return len(officers)

@@ -14,18 +14,19 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
-from dsar.transitions import record_event, transition
-from dsar.work import documents, mails, queues, tasks
+from dsar.transitions import transition
+from dsar.work import documents, keeping, mails, queues, tasks
 
 log = logging.getLogger(__name__)
 
-_LIVE_JOB = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+_WAITING_JOB = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
+_LIVE_JOB = _WAITING_JOB | {JobStatus.STARTED}
 
 
 def sweep() -> None:
@@ -36,13 +37,14 @@ def sweep() -> None:
     documents_redriven = _redrive_documents(stale_before)
     resent = _redrive_mails(stale_before)
     expired = _expire_unverified()
+    answers_deleted = keeping.delete_expired()
     log.info(
-        "sweep tasks=%d answers=%d documents=%d mails=%d expired=%d",
-        redriven, assembled, documents_redriven, resent, expired,
+        "sweep tasks=%d answers=%d documents=%d mails=%d expired=%d answers_deleted=%d",
+        redriven, assembled, documents_redriven, resent, expired, answers_deleted,
     )
 
 
-def _job_alive(job_id: str | None) -> bool:
+def _job_alive(job_id: str | None, statuses: frozenset[JobStatus] = _LIVE_JOB) -> bool:
     """Whether RQ still holds a job that will run or is running."""
     if not job_id:
         return False
@@ -50,37 +52,42 @@ def _job_alive(job_id: str | None) -> bool:
         status = Job.fetch(job_id, connection=queues.redis_connection()).get_status()
     except (NoSuchJobError, RedisError):
         return False
-    return status in _LIVE_JOB
+    return status in statuses
 
 
 def _redrive_tasks(stale_before: datetime) -> int:
-    """Re-enqueues tasks whose job is gone; a task out of attempts fails for good."""
-    stale = db.session.scalars(
+    """Runs again the tasks whose worker died, and enqueues those whose job was lost.
+
+    A running task is judged by its lease alone: RQ goes on calling a job of a killed
+    worker "started" for many minutes. A pending task is enqueued again unless RQ holds
+    its job waiting to run (a long queue is not a lost one); a job RQ calls started while
+    the task is still pending died before it took the task.
+    """
+    lost = db.session.scalars(
         select(ConnectorTask).where(
-            ConnectorTask.status.in_([TaskStatus.PENDING, TaskStatus.RUNNING]),
+            ConnectorTask.status == TaskStatus.RUNNING,
+            func.coalesce(ConnectorTask.heartbeat_at, ConnectorTask.updated_at) < stale_before,
+        )
+    ).all()
+    for task in lost:
+        tasks.worker_lost(task)
+    waiting = db.session.scalars(
+        select(ConnectorTask).where(
+            ConnectorTask.status == TaskStatus.PENDING,
             ConnectorTask.updated_at < stale_before,
+            or_(ConnectorTask.next_attempt_at.is_(None),
+                ConnectorTask.next_attempt_at < stale_before),
         )
     ).all()
     count = 0
-    for task in stale:
-        if _job_alive(task.job_id):
+    for task in waiting:
+        if _job_alive(task.job_id, _WAITING_JOB):
             continue
-        if task.status == TaskStatus.RUNNING:
-            task.error = "the worker running this task stopped before it finished"
-            if task.attempts >= current_app.config["TASK_MAX_ATTEMPTS"]:
-                task.status = TaskStatus.FAILED
-                task.finished_at = utcnow()
-                record_event(task.request, "task_failed", actor="system", note=task.error)
-                db.session.commit()
-                tasks.claim_assembly(task.request_id)
-                continue
-            task.status = TaskStatus.PENDING
-        db.session.commit()
         task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id)
         task.updated_at = utcnow()
         db.session.commit()
         count += 1
-    return count
+    return len(lost) + count
 
 
 def _redrive_answers(stale_before: datetime) -> int:
@@ -129,8 +136,8 @@ def _redrive_mails(stale_before: datetime) -> int:
     owed = db.session.scalars(
         select(OutgoingMail).where(
             OutgoingMail.sent_at.is_(None),
+            OutgoingMail.dropped_reason.is_(None),
             OutgoingMail.next_attempt_at < stale_before,
-            OutgoingMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"],
         )
     ).all()
     for mail in owed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -16,13 +16,21 @@ from sqlalchemy import select, update
 
 from dsar.answer import findings
 from dsar.clock import utcnow
-from dsar.connector import ActionNotSupported, Connector, Decision, Disposition, Subject
+from dsar.connector import (
+    ActionNotSupported,
+    Connector,
+    Decision,
+    Disposition,
+    Subject,
+)
 from dsar.extensions import db, rows_changed
 from dsar.models import ConnectorTask, DsarRequest
+from dsar.policy.backoff import retry_delay
 from dsar.policy.lifecycle import TASK_ENDS, RequestStatus, RequestType, TaskStatus
 from dsar.registry import current_registry
 from dsar.transitions import record_event, transition
-from dsar.work import queues
+from dsar.work import leases, queues
+from dsar.work.transient import is_temporary
 
 log = logging.getLogger(__name__)
 
@@ -82,38 +90,51 @@ def enqueue_pending(request: DsarRequest) -> None:
 
 def run_task(task_id: int) -> None:
     """Runs one connector task, records its outcome, and starts the answer if it was last."""
-    task = db.session.get(ConnectorTask, task_id)
-    if task is None or task.status in TASK_ENDS:
-        return
+    token = leases.take(task_id)
+    if token is None:
+        return  # done, not yet due, or another run holds it
+    task = _task(task_id)
     request = task.request
-    task.status = TaskStatus.RUNNING
-    task.attempts += 1
     subject = Subject(email=request.email, name=request.name)
     connector_name, request_id, action = task.connector, request.id, task.action
     work = {"plan": task.plan or [], "corrections": request.corrections or {},
             "request_id": request.id, "task_id": task.id}
-    db.session.commit()
     # The connector reaches another system: hold no transaction open while it does.
     db.session.close()
 
     try:
-        connector = current_registry().create(connector_name, current_app.config)
-        result = perform(connector, action, subject, work)
+        with leases.heartbeat(task_id, token):
+            connector = current_registry().create(connector_name, current_app.config)
+            result = perform(connector, action, subject, work)
     except ActionNotSupported as exc:
-        _hand_to_officer(task_id, str(exc))
+        db.session.rollback()
+        if leases.held(_task(task_id), token):
+            _hand_to_officer(task_id, str(exc))
         return
     except Exception as exc:  # a connector may fail in any way; it is recorded, not hidden
+        db.session.rollback()
+        if not leases.held(_task(task_id), token):
+            return
         _record_failure(task_id, exc)
     else:
         task = _task(task_id)
+        if not leases.held(task, token):
+            # The sweep took this run for dead and started another: that one's result counts.
+            db.session.rollback()
+            log.warning("request_id=%s connector=%s state=lease-lost", request_id,
+                        connector_name)
+            return
         task.result = result
         task.status = TaskStatus.SUCCEEDED
         task.error = None
+        task.waiting_since = None
+        task.next_attempt_at = None
         task.finished_at = utcnow()
         db.session.commit()
         log.info("request_id=%s connector=%s state=succeeded", request_id, connector_name)
         if task.request.status == RequestStatus.DENIED:
             findings.discard(request_id)  # denied while this export ran: nothing to keep
+            db.session.commit()
     claim_assembly(request_id)
 
 
@@ -194,27 +215,80 @@ def complete_manual_task(task: ConnectorTask, *, actor: str, note: str) -> None:
 
 
 def _record_failure(task_id: int, exc: Exception) -> None:
-    """Records why a task failed; it runs again until its attempts are used up."""
-    db.session.rollback()
+    """Records why a task failed and whether it runs again.
+
+    A failure that may pass (the system is down, a timeout, a lock) is waited out with
+    growing pauses for TASK_RETRY_WINDOW; any other is tried TASK_MAX_ATTEMPTS times.
+    """
     task = _task(task_id)
     # The exception's type and first line: enough to act on, short of dumping query values.
     task.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
-    max_attempts = current_app.config["TASK_MAX_ATTEMPTS"]
+    config = current_app.config
+    now = utcnow()
+    temporary = is_temporary(exc)
+    if temporary:
+        if task.waiting_since is None:
+            task.waiting_since = now
+            record_event(task.request, "waiting_for_system", actor="system",
+                         note=f"{task.connector}: {type(exc).__name__}")
+        again = now - task.waiting_since < timedelta(seconds=config["TASK_RETRY_WINDOW"])
+    else:
+        again = task.attempts < config["TASK_MAX_ATTEMPTS"]
     log.warning(
-        "request_id=%s connector=%s state=error attempt=%d of=%d error_type=%s",
-        task.request_id, task.connector, task.attempts, max_attempts, type(exc).__name__,
+        "request_id=%s connector=%s state=error attempt=%d temporary=%s again=%s error_type=%s",
+        task.request_id, task.connector, task.attempts, temporary, again, type(exc).__name__,
     )
-    if task.attempts < max_attempts:
+    if again:
+        # Waiting out an outage has no end in attempts, so never a zero pause; a lasting
+        # failure has its few attempts, each a little later.
+        delay = (retry_delay(task.attempts, config["TASK_RETRY_DELAY"],
+                             config["TASK_RETRY_MAX_DELAY"]) if temporary
+                 else config["TASK_RETRY_DELAY"] * task.attempts)
         task.status = TaskStatus.PENDING
+        task.next_attempt_at = now + timedelta(seconds=delay)
         db.session.commit()
-        delay = current_app.config["TASK_RETRY_DELAY"] * task.attempts
         task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id, delay=delay)
     else:
         task.status = TaskStatus.FAILED
-        task.finished_at = utcnow()
+        task.finished_at = now
         note = f"{task.connector}: {task.error}"
         record_event(task.request, "task_failed", actor="system", note=note)
     db.session.commit()
+
+
+def worker_lost(task: ConnectorTask) -> None:
+    """For the sweep: a running task whose lease lapsed runs again at once.
+
+    Its worker died (killed, out of memory, its machine gone); that may well not happen
+    again. A task that keeps killing its workers is paced by the sweep and given up once
+    TASK_RETRY_WINDOW has passed, like a system that stays down.
+    """
+    now = utcnow()
+    task.error = "the worker running this task stopped before it finished"
+    if task.waiting_since is None:
+        task.waiting_since = now
+    elif now - task.waiting_since >= timedelta(seconds=current_app.config["TASK_RETRY_WINDOW"]):
+        task.status = TaskStatus.FAILED
+        task.finished_at = now
+        record_event(task.request, "task_failed", actor="system",
+                     note=f"{task.connector}: {task.error}")
+        db.session.commit()
+        claim_assembly(task.request_id)
+        return
+    task.status = TaskStatus.PENDING
+    task.next_attempt_at = None
+    log.warning("request_id=%s connector=%s state=worker-lost attempt=%d", task.request_id,
+                task.connector, task.attempts)
+    db.session.commit()
+    task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id)
+    db.session.commit()
+
+
+def waiting_for(request: DsarRequest) -> list[str]:
+    """The connectors whose systems the request is waiting for, after a failure that may
+    pass."""
+    return sorted({t.connector for t in request.tasks
+                   if t.status == TaskStatus.PENDING and t.waiting_since is not None})
 
 
 def claim_assembly(request_id: str) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from flask import current_app
 from flask_mail import Message
 
-from dsar.answer.storage import write_atomically
 from dsar.clock import utcnow
 from dsar.extensions import mail
 
@@ -23,4 +24,9 @@ def send(message: Message, *, name: str) -> None:
         return
     outbox = Path(current_app.config["OUTBOX_DIR"])
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-    write_atomically(outbox / f"{stamp}-{name}.eml", message.as_bytes())
+    outbox.mkdir(parents=True, exist_ok=True)
+    # Written whole under a temporary name, then renamed: a reader never sees half a mail.
+    fd, tmp = tempfile.mkstemp(dir=outbox, prefix=".mail-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(message.as_bytes())
+    os.replace(tmp, outbox / f"{stamp}-{name}.eml")
