@@ -25,6 +25,7 @@ from sqlalchemy import create_engine
 
 from connectors.shop.schema import create_demo_shop
 from connectors.shop.schema import metadata as shop_metadata
+from tests.faults import processes  # noqa: E402, F401  (a fixture, shared by the fault tests)
 
 os.environ["DSAR_ENV"] = "testing"
 

@@ -1,0 +1,118 @@
+"""Processes the fault tests start and break: workers, the scheduler, an SMTP server and a
+database's network. Each is the test's own, started on loopback and stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from dsar.app import ROOT
+from tests.helpers import stop
+
+
+def wait_for(find: Callable[[], Any], what: str, seconds: float) -> Any:
+    """Polls until `find` returns something true, or fails saying what did not happen."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = find()
+        if found:
+            return found
+        time.sleep(0.2)
+    pytest.fail(f"{what} did not happen within {seconds:.0f} s")
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, by pid: the process gets no chance to tidy up."""
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+class Processes:
+    """The processes of one test, all stopped by pid when it ends."""
+
+    def __init__(self, app: Flask, database_url: str, redis_url: str, folder: Path) -> None:
+        """Takes its settings from the test's app."""
+        self.folder = folder
+        self.started: list[subprocess.Popen[bytes]] = []
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DSAR_ENV": "testing",
+            "DSAR_DATABASE_URL": database_url,
+            "DSAR_REDIS_URL": redis_url,
+            "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
+            "DSAR_MAIL_SERVER": "127.0.0.1",
+            "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
+            "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
+            "DSAR_BASE_URL": "http://dsar.test",
+        }
+
+    def start(self, *args: str, env: dict[str, str] | None = None,
+              name: str = "process") -> subprocess.Popen[bytes]:
+        """Starts `python ARGS` in the project folder; its output goes to a log file."""
+        log = (self.folder / f"{name}-{len(self.started)}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, *args], env={**self.env, **(env or {})}, cwd=ROOT,
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.started.append(process)
+        return process
+
+    def worker(self, *, gated: bool = False, **env: str) -> subprocess.Popen[bytes]:
+        """A worker as production starts it, or with the gated test connector alone."""
+        program = ["-m", "tests.programs.gated_worker"] if gated else [str(ROOT / "worker.py")]
+        return self.start(*program, env=env, name="worker")
+
+    def scheduler(self, **env: str) -> subprocess.Popen[bytes]:
+        """The scheduler of periodic jobs (the sweep among them)."""
+        return self.start(str(ROOT / "worker.py"), "--cron", env=env, name="scheduler")
+
+    def ready(self, *args: str, name: str) -> subprocess.Popen[bytes]:
+        """Starts a helper program and waits until it says it is ready."""
+        process = self.start(*args, name=name)
+        log = self.folder / f"{name}-{len(self.started) - 1}.log"
+        wait_for(lambda: b"ready" in log.read_bytes() or process.poll() is not None,
+                 f"{name} starting", 20)
+        assert process.poll() is None, log.read_text()
+        return process
+
+    def smtp_sink(self, port: int, folder: Path) -> subprocess.Popen[bytes]:
+        """An SMTP server on `port` that keeps what it receives in `folder`."""
+        return self.ready("-m", "tests.programs.smtp_sink", str(port), str(folder),
+                          name="smtp")
+
+    def tcp_proxy(self, port: int, upstream: int) -> subprocess.Popen[bytes]:
+        """A forwarder from `port` to `upstream`: the network to a database."""
+        return self.ready("-m", "tests.programs.tcp_proxy", str(port), str(upstream),
+                          name="proxy")
+
+    def stop_all(self) -> None:
+        """Stops every process still running, by pid."""
+        for process in self.started:
+            stop(process, 10)
+
+
+def received(folder: Path) -> list[EmailMessage]:
+    """The messages an SMTP sink kept, oldest first."""
+    return [message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
+            for path in sorted(folder.glob("*.eml"))]
+
+
+@pytest.fixture
+def processes(app: Flask, database_url: str, redis_url: str,
+              tmp_path: Path) -> Iterator[Processes]:
+    """The test's own processes, stopped by pid when it ends."""
+    started = Processes(app, database_url, redis_url, tmp_path)
+    yield started
+    started.stop_all()

@@ -1,0 +1,1 @@
+"""Small programs the fault tests start as processes of their own, to break them by pid."""
