@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import (
@@ -31,6 +32,24 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 MAX_SUPPRESSION_CHECK = 1000
+#: The highest page asked for that is still counted: its offset must fit the database's integer.
+MAX_PAGE = (2**63 - 1) // PAGE_SIZE
+#: Half of a UTF-16 pair (JSON can carry one): such text can be neither hashed, stored nor
+#: mailed. Control characters other than tab and line breaks are never meant, and PostgreSQL
+#: refuses NUL outright. Text the API keeps or searches for holds neither: a 422, not a 500.
+_BROKEN = re.compile(r"[\ud800-\udfff]")
+_UNUSABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+UNUSABLE_MESSAGE = "Remove the invisible control characters (or broken characters) from this."
+
+
+def _unusable(value: object) -> bool:
+    """Whether a value is text the API can neither keep nor search for."""
+    return isinstance(value, str) and _UNUSABLE.search(value) is not None
+
+
+def _broken(value: object) -> bool:
+    """Whether a value is text with half a UTF-16 pair in it."""
+    return isinstance(value, str) and _BROKEN.search(value) is not None
 
 
 @bp.get("/requests/<request_id>")
@@ -104,6 +123,9 @@ def decide(request_id: str, action: str) -> ResponseReturnValue:
     dsar_request = request_or_404(request_id)
     payload = request.get_json(silent=True) or {}
     reason = payload.get("reason") if isinstance(payload, dict) else None
+    if action in {"deny", "extend"} and _unusable(reason):
+        return error_response(422, "invalid_request", "The reason cannot be kept as it is.",
+                              {"reason": UNUSABLE_MESSAGE})
     try:
         if action == "approve":
             decisions.approve(dsar_request, officer=_officer())
@@ -133,9 +155,15 @@ def _text(value: object) -> str | None:
 def list_requests() -> ResponseReturnValue:
     """The queue: ?status=&type=&overdue=1&q=&page=, most urgent first, 50 a page."""
     args = request.args
+    unusable = {name: UNUSABLE_MESSAGE for name in ("status", "type", "q")
+                if _unusable(args.get(name))}
+    if unusable:
+        return error_response(422, "invalid_request", "A filter no request can match.", unusable)
     query = queue_query(status=args.get("status", "all"), kind=args.get("type", ""),
                         overdue=args.get("overdue") in {"1", "true"}, search=args.get("q", ""))
-    page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
+    number = min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(query, page=number, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE,
+                       error_out=False)
     return jsonify(
         page=page.page, pages=page.pages, total=page.total,
         requests=[{
@@ -163,6 +191,9 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
     if not isinstance(note, str) or not note.strip():
         return error_response(422, "invalid_request", "Say what was done.",
                               {"note": "Describe what was done in the system, for the record."})
+    if _unusable(note):
+        return error_response(422, "invalid_request", "The note cannot be kept as it is.",
+                              {"note": UNUSABLE_MESSAGE})
     tasks.complete_manual_task(task, actor=_officer(), note=note.strip()[:2000])
     return jsonify(id=dsar_request.id, task=task.id, status=str(task.status))
 
@@ -181,6 +212,9 @@ def lift_restriction(request_id: str) -> ResponseReturnValue:
     if not isinstance(reason, str) or not reason.strip():
         return error_response(422, "invalid_request", "Give the reason the person will read.",
                               {"reason": "Why the restriction ends."})
+    if _unusable(reason):
+        return error_response(422, "invalid_request", "The reason cannot be kept as it is.",
+                              {"reason": UNUSABLE_MESSAGE})
     if dsar_request.restriction_lifted_at is None:
         owed = mails.owe(dsar_request, mails.MailKind.RESTRICTION_LIFTING)
         owed.payload = {"reason": reason.strip()[:2000]}
@@ -201,7 +235,7 @@ def check_suppressions() -> ResponseReturnValue:
     if not (
         isinstance(emails, list)
         and 0 < len(emails) <= MAX_SUPPRESSION_CHECK
-        and all(isinstance(e, str) for e in emails)
+        and all(isinstance(e, str) and not _broken(e) for e in emails)
     ):
         return error_response(422, "invalid_request", "Give a list of e-mail addresses.",
                               {"emails": f"A list of 1 to {MAX_SUPPRESSION_CHECK} addresses."})
@@ -214,7 +248,7 @@ def lift_suppression() -> ResponseReturnValue:
     """The person opted in anew (in the shop): {"email": ...} may get offers again."""
     payload = request.get_json(silent=True)
     email = payload.get("email") if isinstance(payload, dict) else None
-    if not isinstance(email, str) or "@" not in email:
+    if not isinstance(email, str) or "@" not in email or _broken(email):
         return error_response(422, "invalid_request", "Give the address that opted in anew.",
                               {"email": "An e-mail address."})
     lifted = suppression.lift(email)
