@@ -24,6 +24,15 @@ def test_a_lone_surrogate_is_refused_naming_the_field(app, client):
     assert _count(app) == 0
 
 
+def test_a_token_with_a_broken_character_is_an_invalid_link(client):
+    """A lone surrogate in a verification token is the same 400 as any tampered token."""
+    body = '{"token": "abc\\udc80.def"}'
+    response = client.post("/api/v1/requests/verify", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "token_invalid"
+    assert "token" in response.json["error"]["fields"]
+
+
 def test_json_nested_thousands_deep_is_refused_as_broken_json(app, client):
     """Nesting beyond what the parser can follow is a 400, like any body that is not JSON."""
     deep = "[" * 100_000 + "]" * 100_000

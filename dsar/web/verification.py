@@ -144,6 +144,10 @@ def api_confirm() -> tuple[Response, int]:
         return error_response(422, "invalid_request", "A token is required.",
                               {"token": "Give the token from the verification link."})
     try:
+        if not token.isascii():
+            # A signed token is URL-safe ASCII; other characters (a lone surrogate among
+            # them) would only make the signature check fail less politely.
+            raise VerificationError(LinkProblem.INVALID)
         dsar_request = confirm(token)
     except VerificationError as exc:
         status, message = PROBLEMS[exc.problem]
