@@ -136,6 +136,10 @@ def test_a_system_that_is_down_is_waited_for_before_the_request_fails(
         task_id = task.id
     assert [m["Subject"] for m in inbox.to("bea@example.org")] == [
         "Please confirm your privacy request"], "nobody is troubled yet"
+    status = client.get(f"/api/v1/requests/{request_id}",
+                        headers={"Authorization": f"Bearer {officer_token}"}).json
+    assert status["waiting_for"] == ["broken"]
+    assert status["tasks"][0]["waiting_since"] and status["tasks"][0]["next_attempt_at"]
 
     app.config["TASK_RETRY_WINDOW"] = 0  # hours have passed, and it is still down
     with app.app_context():

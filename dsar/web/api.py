@@ -16,10 +16,11 @@ from flask import (
     send_from_directory,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
 
 from dsar.clock import iso, utcnow
 from dsar.extensions import csrf, db
-from dsar.models import request_or_404
+from dsar.models import OutgoingMail, request_or_404
 from dsar.policy.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
 from dsar.transitions import record_event
 from dsar.web.errors import error_response
@@ -68,6 +69,10 @@ def get_request(request_id: str) -> Response:
         failure_reason=dsar_request.failure_reason,
         corrections=dsar_request.corrections,
         restriction_ground=dsar_request.restriction_ground,
+        waiting_for=tasks.waiting_for(dsar_request),
+        mails_overdue=db.session.scalar(select(func.count()).select_from(OutgoingMail).where(
+            OutgoingMail.request_id == dsar_request.id, mails.overdue_filter())),
+        answer_deleted_at=iso(dsar_request.answer_deleted_at),
         tasks=[
             {
                 "id": task.id,
@@ -76,6 +81,8 @@ def get_request(request_id: str) -> Response:
                 "status": str(task.status),
                 "attempts": task.attempts,
                 "error": task.error,
+                "waiting_since": iso(task.waiting_since),
+                "next_attempt_at": iso(task.next_attempt_at),
             }
             for task in dsar_request.tasks
         ],
