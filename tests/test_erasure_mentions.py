@@ -20,7 +20,7 @@ def test_without_replaces_whole_tokens_only():
     assert "Latier" not in cleaned.split("—")[0]
     assert "C100120," not in cleaned and "C1001201" in cleaned
     assert "xanne.latier@example.org.uk" in cleaned
-    assert cleaned.endswith("Mail [another customer].")
+    assert cleaned.endswith("Mail [another person].")
 
 
 def test_erasing_an_account_removes_its_mentions_from_other_notes(seeded_shop):
@@ -43,7 +43,7 @@ def test_erasing_an_account_removes_its_mentions_from_other_notes(seeded_shop):
     assert named.email.strip().lower() not in after.lower()
     if named.name:
         assert named.name.lower() not in after.lower()
-    assert "[another customer]" in after
+    assert "[another person]" in after
     again = list(connector.erase(Subject(email=""), [
         Decision("account", named.customer_number, Disposition.ERASE)]))
     assert not any(o.done == "mention_removed" for o in again), "a second run changes nothing"

@@ -110,3 +110,11 @@ def test_empty_text_is_returned_as_it_is() -> None:
     """No text, nothing to redact."""
     assert sanne(JAN).redact(None) == (None, False)
     assert sanne(JAN).redact("") == ("", False)
+
+
+def test_the_placeholder_never_calls_a_stranger_a_customer() -> None:
+    """Whoever was named, the placeholder says only that it was someone else."""
+    redactor = Redactor.for_subject("anna@example.nl", [])
+    text, changed = redactor.redact("Please also write to my neighbour at kees@example.org.")
+    assert changed and text == "Please also write to my neighbour at [another person]."
+    assert "customer" not in PLACEHOLDER

@@ -1,8 +1,10 @@
-"""Removing other customers from free text before it reaches the subject (Art. 15(4) GDPR).
+"""Removing other people from free text before it reaches the subject (Art. 15(4) GDPR).
 
-Support notes are written by agents and contact messages by customers; either may name
-another customer. This module is pure: the connector finds the tokens, loads the customers
-they point at in one query, and hands them here with the subject's own accounts.
+Support notes are written by agents and may name another customer. Redaction protects
+third parties; it never takes from people what they wrote themselves, so a contact message
+sent from the subject's own address is returned as written (the connector decides that).
+This module is pure: the connector finds the tokens, loads the customers they point at in
+one query, and hands them here with the subject's own accounts.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: What replaces another customer's number, name or e-mail address.
-PLACEHOLDER = "[another customer]"
+#: What replaces another person's number, name or e-mail address: it says only that
+#: someone else's data was here, and never calls a stranger a customer.
+PLACEHOLDER = "[another person]"
 
 #: The flag a Record gets when something in it was redacted.
 REDACTED_FLAG = "third_party_redacted"

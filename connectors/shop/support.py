@@ -92,7 +92,9 @@ class SupportConnector(Connector):
                 '"We keep this information until we are sure that you are satisfied with our '
                 'response, and for up to six months afterwards."'
             ),
-            source="You, through the contact form. Other customers named in it are redacted.",
+            source=("You, through the contact form: returned as you wrote it. A message sent "
+                    "from another address and found by your customer number has other "
+                    "people's details redacted."),
             columns=(
                 Column("Received", ("received_at",), ColumnKind.DATE),
                 Column("Subject", ("subject",)),
@@ -159,8 +161,13 @@ class SupportConnector(Connector):
             texts = [row[name] for row in [*messages, *notes] for name in FREE_TEXT if name in row]
             redactor = _redactor(connection, subject.email, texts)
 
+        own_address = subject.email.strip().lower()
         for row in messages:
-            yield _redacted_record("contact_messages", row, MESSAGE_FIELDS, redactor)
+            # A message sent from the subject's own address holds their own words: returned
+            # as written. One found by a customer number alone may be someone else's.
+            own = (row["email"] or "").strip().lower() == own_address
+            yield _redacted_record("contact_messages", row, MESSAGE_FIELDS,
+                                   None if own else redactor)
         for row in notes:
             yield _redacted_record("support_notes", row, NOTE_FIELDS, redactor)
 
@@ -202,13 +209,14 @@ def _redactor(connection: Connection, email: str, texts: Iterable[str | None]) -
 
 
 def _redacted_record(
-    category: str, row: Mapping[Any, Any], fields: tuple[str, ...], redactor: Redactor
+    category: str, row: Mapping[Any, Any], fields: tuple[str, ...], redactor: Redactor | None
 ) -> Record:
-    """Builds the record of one row with other customers redacted from its free text."""
+    """Builds the record of one row with other people redacted from its free text (none
+    when there is no redactor: the subject's own words)."""
     data = row_data(row, fields)
     redacted = False
     for name in FREE_TEXT:
-        if name in data:
+        if name in data and redactor is not None:
             data[name], changed = redactor.redact(row[name])
             redacted = redacted or changed
     # Neither table has a number a customer would know; the row id is stable.
