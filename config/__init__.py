@@ -79,6 +79,13 @@ class Config:
     )
     CONTROLLER_NAME = "Cplus"
     CONTROLLER_CONTACT = "privacy@cplus.example"
+    # Art. 15(1)(h): the shop's own statement on automated decision-making and profiling,
+    # given in every access answer. Only the shop can make it; change it if it changes.
+    AUTOMATED_DECISIONS = (
+        "We take no decisions about you based solely on automated processing, including "
+        "profiling, that have legal effects on you or affect you similarly significantly "
+        "(Art. 22 GDPR), and we do not profile you."
+    )
     PROXY_COUNT = 0  # reverse proxies in front of the app that set X-Forwarded-For
 
 

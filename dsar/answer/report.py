@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from dsar.clock import iso
 from dsar.connector import Category
-from dsar.policy.rights import COMPLAINT, RIGHTS
+from dsar.policy.rights import COMPLAINT, rights_for
 
 REPORT_FORMAT = "cplus-dsar-report"
 REPORT_VERSION = 1
@@ -39,6 +39,9 @@ class Found:
     first: str | None
     last: str | None
     records: Callable[[], Iterator[dict[str, Any]]]
+    # Who receives it, from the recipients register; None when the register does not know
+    # the category (the answer then says so, and the officer is told).
+    recipients: tuple[Mapping[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def report_head(
     sections: Sequence[Section],
     controller: Mapping[str, str],
     generated_at: datetime,
+    automated_decisions: str,
 ) -> dict[str, Any]:
     """Everything in the report but its sections: who, what, when, the summary, the rights.
 
@@ -64,6 +68,7 @@ def report_head(
         sections: what each connector found.
         controller: the shop's name and privacy contact.
         generated_at: when the report is made.
+        automated_decisions: the shop's statement on automated decisions (Art. 15(1)(h)).
 
     Returns:
         The report's JSON-ready data, without "sections".
@@ -92,9 +97,44 @@ def report_head(
             "record_count": sum(entry["count"] for entry in summary),
             "categories": summary,
         },
-        "rights": [dict(right) for right in RIGHTS],
+        "automated_decisions": {"article": "15(1)(h)", "text": automated_decisions},
+        "transfers": _transfers(sections),
+        "rights": rights_for((found.category.title, found.category.legal_basis)
+                             for section in sections for found in section.found
+                             if found.count),
         "complaint": dict(COMPLAINT),
     }
+
+
+def _transfers(sections: Sequence[Section]) -> list[dict[str, Any]]:
+    """Art. 15(2): each recipient through whom the person's data leaves the EEA, where to,
+    on what safeguard, and which of the categories found it receives."""
+    reached: dict[str, dict[str, Any]] = {}
+    for section in sections:
+        for found in section.found:
+            for recipient in (found.recipients or ()) if found.count else ():
+                if not recipient["outside_eea"]:
+                    continue
+                entry = reached.setdefault(recipient["name"], {
+                    "recipient": recipient["name"], "country": recipient["outside_eea"],
+                    "safeguard": recipient["safeguard"], "categories": []})
+                condition = recipient.get("condition")
+                entry["categories"].append(found.category.title + (
+                    f" (for {condition})" if condition else ""))
+    return list(reached.values())
+
+
+#: What an answer says of a category the recipients register does not know.
+RECIPIENTS_UNKNOWN = ("Not yet established: our privacy officer has been asked to find out "
+                      "who receives this data, and will tell you.")
+
+
+def recipient_texts(found: Found) -> list[str]:
+    """The recipients of a category in words: from the register, or what the connector
+    says followed by the plain statement that it is not established."""
+    if found.recipients is not None:
+        return [str(recipient["text"]) for recipient in found.recipients]
+    return [*found.category.recipients, RECIPIENTS_UNKNOWN]
 
 
 def category_entry(found: Found) -> dict[str, Any]:
@@ -105,7 +145,9 @@ def category_entry(found: Found) -> dict[str, Any]:
         "title": category.title,
         "purpose": category.purpose,
         "legal_basis": category.legal_basis,
-        "recipients": list(category.recipients),
+        "recipients": recipient_texts(found),
+        "recipients_known": found.recipients is not None,
+        "recipient_details": [dict(recipient) for recipient in found.recipients or ()],
         "retention": category.retention,
         "source": category.source,
         "fields": list(category.fields),

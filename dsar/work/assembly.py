@@ -14,9 +14,9 @@ from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, Officer
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
-from dsar.transitions import transition
+from dsar.transitions import record_event, transition
 from dsar.work import decisions, documents, mails, outcomes, plans
-from dsar.work.content import answer_content
+from dsar.work.content import answer_content, unknown_recipients
 
 log = logging.getLogger(__name__)
 
@@ -104,5 +104,9 @@ def _store_access_json(request: DsarRequest) -> int:
     head, sections = answer_content(request)
     with storage.writing(request.id, "report.json") as out:
         write_report(out, head, sections)
+    unknown = unknown_recipients(sections)
+    if unknown:
+        # The answer says plainly that they are not established; the officer must find out.
+        record_event(request, "recipients_unknown", actor="system", note=", ".join(unknown))
     db.session.commit()
     return int(head["summary"]["record_count"])

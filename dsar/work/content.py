@@ -12,9 +12,13 @@ from typing import Any
 from flask import current_app
 
 from dsar.answer import findings
+from dsar.answer.readable import columns_of
 from dsar.answer.report import Found, Section, report_head
+from dsar.connector import Category
 from dsar.models import DsarRequest
+from dsar.policy.recipients import describe
 from dsar.registry import current_registry
+from dsar.work.rules import recipients_register
 
 #: The flag a record gets when the officer withheld a passage of it.
 WITHHELD = "withheld_by_officer"
@@ -42,8 +46,31 @@ def answer_content(request: DsarRequest) -> tuple[dict[str, Any], list[Section]]
             "contact": current_app.config["CONTROLLER_CONTACT"],
         },
         generated_at=request.json_ready_at or request.received_at,
+        automated_decisions=current_app.config["AUTOMATED_DECISIONS"],
     )
     return head, sections
+
+
+def recipients_of(connector: str, category: Category) -> tuple[dict[str, Any], ...] | None:
+    """Who receives a category, from the recipients register; None when it does not say."""
+    named = recipients_register().of_category(f"{connector}.{category.name}")
+    if not named:
+        return None
+    labels = {field: column.label for column in columns_of(category) for field in column.fields}
+    return tuple(
+        {"name": recipient.name, "role": recipient.role, "purpose": recipient.purpose,
+         "country": recipient.country, "outside_eea": recipient.outside_eea,
+         "safeguard": recipient.safeguard, "fields": list(receipt.fields),
+         "condition": receipt.condition,
+         "text": describe(recipient, receipt, labels)}
+        for recipient, receipt in named
+    )
+
+
+def unknown_recipients(sections: list[Section]) -> list[str]:
+    """The categories ("connector.category") with records whose recipients are unknown."""
+    return [f"{section.connector}.{found.category.name}" for section in sections
+            for found in section.found if found.count and found.recipients is None]
 
 
 def found_records(request: DsarRequest, connector: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -71,6 +98,7 @@ def _sections(request: DsarRequest) -> list[Section]:
                 first=summary.get("first"), last=summary.get("last"),
                 records=_reader(request, task.id, task.connector, category.name)
                 if summary else _nothing,
+                recipients=recipients_of(cls.name, category),
             ))
         sections.append(Section(connector=cls.name, title=cls.title, found=found))
     return sections

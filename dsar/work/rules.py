@@ -1,16 +1,28 @@
-"""Reads the retention rules from config/retention.toml, derived from the privacy policy."""
+"""Reads the rules kept as data in config/: the retention rules, derived from the privacy
+policy, and the recipients register."""
 
 from __future__ import annotations
 
 import tomllib
+from functools import cache
 from pathlib import Path
 
+from dsar.policy.recipients import Register, parse_register
 from dsar.policy.retention import RetentionRule, parse_rules
 
-RULES_FILE = Path(__file__).resolve().parents[2] / "config" / "retention.toml"
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+RULES_FILE = CONFIG / "retention.toml"
+RECIPIENTS_FILE = CONFIG / "recipients.toml"
 
 
 def load_rules(path: Path = RULES_FILE) -> dict[str, RetentionRule]:
     """Reads and checks the rules file."""
     with path.open("rb") as handle:
         return parse_rules(tomllib.load(handle))
+
+
+@cache
+def recipients_register(path: Path = RECIPIENTS_FILE) -> Register:
+    """Reads and checks the recipients register, once per process."""
+    with path.open("rb") as handle:
+        return parse_register(tomllib.load(handle))

@@ -1,0 +1,169 @@
+"""The recipients register as data, checked as it is parsed (dsar.work.rules reads the file).
+
+Who receives which fields of which category, where they are, on what ground data leaves
+the EEA, and where Art. 19 notices go: the access answer names recipients from it and the
+notices are chosen from it, so both say the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+#: The European Economic Area: the EU's 27 and Iceland, Liechtenstein and Norway.
+EEA = frozenset({
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+})
+
+ROLES = {"processor": "processor, working on our instructions",
+         "controller": "which uses it for its own task as well"}
+
+_RECIPIENT_KEYS = {"name", "role", "purpose", "country", "transfer", "safeguard", "notices_to",
+                   "receives"}
+_RECEIPT_KEYS = {"category", "fields", "known_by", "when"}
+
+
+class RecipientsRegisterError(ValueError):
+    """The register says something that cannot be acted on."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What one recipient receives of one category."""
+
+    category: str  # "connector.category"
+    fields: tuple[str, ...]  # ("*",) for every field
+    known_by: tuple[str, ...] = ()
+    when: tuple[str, frozenset[str]] | None = None  # (field, values)
+
+    def covers(self, data: Mapping[str, object]) -> bool:
+        """Whether a record of the category goes to the recipient (its `when` holds)."""
+        if self.when is None:
+            return True
+        field, values = self.when
+        return str(data.get(field)) in values
+
+    @property
+    def condition(self) -> str | None:
+        """The `when` in words ("payment method PayPal"), or None when every record goes."""
+        if self.when is None:
+            return None
+        field, values = self.when
+        return f"{field.replace('_', ' ')} {' or '.join(sorted(values))}"
+
+    def received(self, fields: Sequence[str]) -> list[str]:
+        """Which of `fields` the recipient receives."""
+        return list(fields) if "*" in self.fields else [f for f in fields if f in self.fields]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One company that receives personal data from the shop."""
+
+    name: str
+    role: str
+    purpose: str
+    country: str
+    receives: tuple[Receipt, ...]
+    transfer: str | None = None
+    safeguard: str | None = None
+    notices_to: str | None = None
+
+    @property
+    def outside_eea(self) -> str | None:
+        """The country outside the EEA the data reaches through this recipient, if any."""
+        if self.country not in EEA:
+            return self.country
+        return self.transfer if self.transfer and self.transfer not in EEA else None
+
+
+@dataclass(frozen=True)
+class Register:
+    """Every recipient, looked up by category."""
+
+    recipients: tuple[Recipient, ...]
+
+    def of_category(self, category: str) -> list[tuple[Recipient, Receipt]]:
+        """The recipients of a category ("connector.category") and what each receives."""
+        return [(recipient, receipt) for recipient in self.recipients
+                for receipt in recipient.receives if receipt.category == category]
+
+    def knows(self, category: str) -> bool:
+        """Whether the register says anything of the category."""
+        return bool(self.of_category(category))
+
+
+def describe(recipient: Recipient, receipt: Receipt,
+             labels: Mapping[str, str] | None = None) -> str:
+    """A recipient of a category as the answer names it, its fields by their `labels` (the
+    headings a person reads in the answer's tables) where they have one."""
+    labels = labels or {}
+    where = recipient.country
+    if recipient.transfer:
+        where += f", passing it on to {recipient.transfer}"
+    if "*" in receipt.fields:
+        what = "all of it"
+    else:
+        named = (labels.get(field, field.replace("_", " ")) for field in receipt.fields)
+        what = ", ".join(dict.fromkeys(label.lower() for label in named))
+    condition = f" (for {receipt.condition})" if receipt.condition else ""
+    return (f"{recipient.name} ({where}), {ROLES[recipient.role]}: {recipient.purpose}; "
+            f"receives {what}{condition}")
+
+
+def parse_register(data: Mapping[str, object]) -> Register:
+    """Turns the parsed TOML into the register, refusing unknown keys and unsafe transfers."""
+    raw_recipients = data.get("recipients", [])
+    if not isinstance(raw_recipients, list):
+        raise RecipientsRegisterError("recipients must be an array of tables")
+    return Register(tuple(_recipient(raw) for raw in raw_recipients))
+
+
+def _recipient(raw: object) -> Recipient:
+    """One [[recipients]] entry."""
+    if not isinstance(raw, dict) or not raw.get("name"):
+        raise RecipientsRegisterError("every recipient needs a name")
+    name = str(raw["name"])
+    unknown = set(raw) - _RECIPIENT_KEYS
+    if unknown:
+        raise RecipientsRegisterError(f"{name}: unknown keys {', '.join(sorted(unknown))}")
+    if raw.get("role") not in ROLES:
+        raise RecipientsRegisterError(f"{name}: role must be 'processor' or 'controller'")
+    for key in ("purpose", "country"):
+        if not raw.get(key):
+            raise RecipientsRegisterError(f"{name}: {key} is required")
+    recipient = Recipient(
+        name=name, role=raw["role"], purpose=str(raw["purpose"]),
+        country=str(raw["country"]).upper(),
+        transfer=str(raw["transfer"]).upper() if raw.get("transfer") else None,
+        safeguard=raw.get("safeguard") or None, notices_to=raw.get("notices_to") or None,
+        receives=tuple(_receipt(name, item) for item in raw.get("receives", [])),
+    )
+    if recipient.outside_eea and not recipient.safeguard:
+        raise RecipientsRegisterError(
+            f"{name}: data reaches {recipient.outside_eea}, outside the EEA; name the "
+            "safeguard (Art. 45 or 46 GDPR)")
+    if not recipient.receives:
+        raise RecipientsRegisterError(f"{name}: receives names no category")
+    return recipient
+
+
+def _receipt(name: str, raw: object) -> Receipt:
+    """One entry of a recipient's `receives`."""
+    if not isinstance(raw, dict):
+        raise RecipientsRegisterError(f"{name}: each receives entry must be a table")
+    unknown = set(raw) - _RECEIPT_KEYS
+    if unknown:
+        raise RecipientsRegisterError(f"{name}: unknown keys {', '.join(sorted(unknown))}")
+    category = str(raw.get("category", ""))
+    if category.count(".") != 1 or not raw.get("fields"):
+        raise RecipientsRegisterError(
+            f"{name}: each receives entry needs category = 'connector.category' and fields")
+    when = raw.get("when")
+    if when is not None and not (isinstance(when, dict) and when.get("field") and when.get("is")):
+        raise RecipientsRegisterError(f"{name}: when needs a field and the values it 'is'")
+    return Receipt(
+        category=category, fields=tuple(raw["fields"]), known_by=tuple(raw.get("known_by", ())),
+        when=(str(when["field"]), frozenset(map(str, when["is"]))) if when else None,
+    )

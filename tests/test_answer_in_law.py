@@ -1,0 +1,154 @@
+"""The access answer against Art. 15 GDPR: recipients named from the register (15(1)(c)),
+automated decisions (15(1)(h)), transfers and their safeguards (15(2)), and the general right
+to object wherever legitimate interests are the basis (21(1)).
+
+Through the real app, a real RQ worker and SMTP server, against the seeded shop; the PDF is
+read back as text.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from connectors.shop.seed import DEMO_EMAIL
+from dsar.answer.report import RECIPIENTS_UNKNOWN
+from dsar.connector import Category, Connector, Record
+from dsar.extensions import db
+from dsar.models import RequestEvent
+from dsar.policy.recipients import RecipientsRegisterError, parse_register
+from dsar.policy.rights import RIGHTS, rights_for
+from dsar.registry import ConnectorRegistry
+from tests.helpers import confirm_request, download, link_in
+
+
+def _answer(client, inbox, run_jobs, email=DEMO_EMAIL):
+    """An access request made and answered; its JSON and its PDF's text."""
+    request_id = confirm_request(client, inbox, run_jobs, {"email": email, "type": "access"})
+    [mail] = [m for m in inbox.to(email) if m["Subject"].startswith("The answer")]
+    link = link_in(mail)
+    data = json.loads(download(client, link + "/report.json").data)
+    pdf = PdfReader(io.BytesIO(download(client, link + "/report.pdf").data))
+    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    return request_id, data, text
+
+
+def _categories(data):
+    """Every category of the answer that holds records, by "connector.category"."""
+    return {f"{section['connector']}.{category['name']}": category
+            for section in data["sections"] for category in section["categories"]
+            if category["records"]}
+
+
+def test_every_category_names_its_recipients_and_the_transfers_out_of_the_eea(
+    app, client, inbox, run_jobs, seeded_shop
+):
+    """No "the payment provider" without a name, no "nobody outside Cplus" for data a
+    hosting company holds; PayPal's and Zendesk's transfers with their safeguards."""
+    _, data, text = _answer(client, inbox, run_jobs)
+    found = _categories(data)
+    assert {"accounts.account", "orders.orders", "orders.shipments",
+            "support.contact_messages"} <= set(found)
+    for name, category in found.items():
+        assert category["recipients_known"], name
+        named = {recipient["name"] for recipient in category["recipient_details"]}
+        assert "TransIP B.V." in named, name
+        assert not any(text.lower().startswith("the payment provider")
+                       for text in category["recipients"]), name
+    orders = {r["name"]: r for r in found["orders.orders"]["recipient_details"]}
+    assert {"Mollie B.V.", "PayPal (Europe) S.à r.l. et Cie, S.C.A."} <= set(orders)
+    assert orders["PayPal (Europe) S.à r.l. et Cie, S.C.A."]["outside_eea"] == "US"
+    assert "shipping" not in " ".join(orders["Mollie B.V."]["fields"])
+    assert {r["name"] for r in found["orders.shipments"]["recipient_details"]} >= {
+        "PostNL B.V.", "DHL Parcel Nederland B.V."}
+
+    transfers = {t["recipient"]: t for t in data["transfers"]}
+    assert transfers["PayPal (Europe) S.à r.l. et Cie, S.C.A."]["country"] == "US"
+    assert "Your orders (for payment method PayPal)" in transfers[
+        "PayPal (Europe) S.à r.l. et Cie, S.C.A."]["categories"]
+    assert "Art. 46(2)(c)" in transfers["Zendesk, Inc."]["safeguard"]
+    assert data["automated_decisions"]["article"] == "15(1)(h)"
+    assert "we do not profile you" in data["automated_decisions"]["text"]
+
+    assert "Decisions by automated means" in text and "we do not profile you" in text
+    assert "Transfers outside the European Economic Area" in text
+    assert "to US through PayPal (Europe)" in text
+    assert "Mollie B.V. (NL)" in text
+
+
+def test_the_general_right_to_object_is_stated_where_legitimate_interests_are_the_basis(
+    app, client, inbox, run_jobs, seeded_shop
+):
+    """Her contact messages rest on legitimate interests: Art. 21(1) is stated for them."""
+    _, data, text = _answer(client, inbox, run_jobs)
+    [objection] = [right for right in data["rights"] if right["article"] == "21"]
+    assert "(Art. 21(1))" in objection["text"]
+    assert "on grounds relating to your particular situation" in objection["text"]
+    titles = {c["title"] for c in _categories(data).values()
+              if re.search(r"6\(1\)\(f\)", c["legal_basis"])}
+    assert titles and all(f"\u201c{title}\u201d" in objection["text"] for title in titles)
+    assert "grounds relating to your particular situation" in text
+
+
+def test_rights_without_legitimate_interests_keep_the_marketing_objection_alone():
+    """Nothing on legitimate interests: the objection right is the direct-marketing one."""
+    assert rights_for([("Your orders", "Legal obligation, Art. 6(1)(c) GDPR")]) == [
+        dict(right) for right in RIGHTS]
+    stated = rights_for([("Notes", "Legitimate interests, Art. 6(1)(f) GDPR")])
+    assert "(Art. 21(1))" in next(r["text"] for r in stated if r["article"] == "21")
+
+
+NOTES = Category(
+    name="notes", title="Notes in the archive", fields=("text",), purpose="testing",
+    legal_basis="Consent, Art. 6(1)(a) GDPR", recipients=("Perhaps an archive service.",),
+    retention="none", source="tests",
+)
+
+
+class ArchiveConnector(Connector):
+    """A system the recipients register has never heard of."""
+
+    name = "archive"
+    title = "The archive"
+    categories = (NOTES,)
+
+    def export(self, subject):
+        """One note for anyone."""
+        yield Record(category="notes", key="1", data={"text": "an old note"})
+
+
+def test_a_category_the_register_does_not_know_is_said_so_and_flagged_to_the_officer(
+    app, client, inbox, run_jobs
+):
+    """Never papered over: the answer says it is not established, the officer is told."""
+    app.extensions["dsar.connectors"] = ConnectorRegistry({"archive": ArchiveConnector})
+    request_id, data, text = _answer(client, inbox, run_jobs, "nora@example.org")
+    [notes] = _categories(data).values()
+    assert notes["recipients_known"] is False
+    assert notes["recipients"] == ["Perhaps an archive service.", RECIPIENTS_UNKNOWN]
+    assert "Not yet established: our privacy officer has been asked" in text
+    with app.app_context():
+        [note] = db.session.scalars(select(RequestEvent.note).where(
+            RequestEvent.request_id == request_id, RequestEvent.kind == "recipients_unknown"))
+    assert note == "archive.notes"
+
+
+@pytest.mark.parametrize(("entry", "complaint"), [
+    ({"name": "Far Away Inc.", "role": "processor", "purpose": "x", "country": "US",
+      "receives": [{"category": "a.b", "fields": ["*"]}]}, "outside the EEA; name the"),
+    ({"name": "Onward B.V.", "role": "processor", "purpose": "x", "country": "NL",
+      "transfer": "IN", "receives": [{"category": "a.b", "fields": ["*"]}]}, "reaches IN"),
+    ({"name": "Vague B.V.", "role": "partner", "purpose": "x", "country": "NL",
+      "receives": [{"category": "a.b", "fields": ["*"]}]}, "role must be"),
+    ({"name": "Typo B.V.", "role": "processor", "purpose": "x", "country": "NL",
+      "recieves": []}, "unknown keys recieves"),
+])
+def test_the_register_refuses_what_it_cannot_act_on(entry, complaint):
+    """A transfer without its safeguard, an unknown role or key: refused, naming it."""
+    with pytest.raises(RecipientsRegisterError, match=re.escape(complaint)):
+        parse_register({"recipients": [entry]})
