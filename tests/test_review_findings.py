@@ -61,17 +61,17 @@ def test_an_approved_erasure_can_no_longer_be_denied(
 def test_a_failure_while_making_the_answer_fails_the_request_and_retry_mends_it(
     app, client, inbox, run_jobs, seeded_shop, officer_token
 ):
-    """A recipient without an address fails the request visibly; after the fix, retry ends it."""
-    addresses = app.config["RECIPIENT_ADDRESSES"]
-    app.config["RECIPIENT_ADDRESSES"] = "PostNL=privacy@postnl.example,"  # DHL and payments gone
+    """A notifier that is not installed fails the request visibly; after the fix, retry
+    ends it."""
+    app.config["RECIPIENT_NOTIFIER"] = "carrier-pigeon"
     request_id = confirm_request(client, inbox, run_jobs, {"email": DEMO_EMAIL, "type": "erasure"})
     auth = {"Authorization": f"Bearer {officer_token}"}
     client.post(f"/api/v1/requests/{request_id}/approve", headers=auth)
     run_jobs()
     status = client.get(f"/api/v1/requests/{request_id}", headers=auth).json
     assert status["status"] == "failed"
-    assert "no address for recipient" in status["failure_reason"]
-    app.config["RECIPIENT_ADDRESSES"] = addresses
+    assert "no notifier called 'carrier-pigeon'" in status["failure_reason"]
+    app.config["RECIPIENT_NOTIFIER"] = "mail"
     assert client.post(f"/api/v1/requests/{request_id}/retry", headers=auth).status_code == 202
     run_jobs()
     assert _status(app, request_id) == "completed"

@@ -34,6 +34,16 @@ def columns_of(category: Category) -> tuple[Column, ...]:
     )
 
 
+def labels_of(category: Category) -> dict[str, str]:
+    """The heading a person reads for each field shown in the category's table."""
+    return {field: column.label for column in columns_of(category) for field in column.fields}
+
+
+def field_label(labels: Mapping[str, str], field: str) -> str:
+    """A field as a person reads it: its column's heading, else its name in words."""
+    return labels.get(field, field.replace("_", " ")).lower()
+
+
 def row(data: Mapping[str, Any], columns: Sequence[Column]) -> list[str]:
     """One record as the cells of its table row."""
     return [cell(data, column) for column in columns]

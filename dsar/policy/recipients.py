@@ -105,8 +105,8 @@ def describe(recipient: Recipient, receipt: Receipt,
     if "*" in receipt.fields:
         what = "all of it"
     else:
-        named = (labels.get(field, field.replace("_", " ")) for field in receipt.fields)
-        what = ", ".join(dict.fromkeys(label.lower() for label in named))
+        named = (labels.get(field, field.replace("_", " ")).lower() for field in receipt.fields)
+        what = ", ".join(dict.fromkeys(named))
     condition = f" (for {receipt.condition})" if receipt.condition else ""
     return (f"{recipient.name} ({where}), {ROLES[recipient.role]}: {recipient.purpose}; "
             f"receives {what}{condition}")

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from dsar.answer import findings
-from dsar.answer.readable import columns_of
+from dsar.answer.readable import labels_of
 from dsar.answer.report import Found, Section, report_head
 from dsar.connector import Category
 from dsar.models import DsarRequest
@@ -56,7 +56,7 @@ def recipients_of(connector: str, category: Category) -> tuple[dict[str, Any], .
     named = recipients_register().of_category(f"{connector}.{category.name}")
     if not named:
         return None
-    labels = {field: column.label for column in columns_of(category) for field in column.fields}
+    labels = labels_of(category)
     return tuple(
         {"name": recipient.name, "role": recipient.role, "purpose": recipient.purpose,
          "country": recipient.country, "outside_eea": recipient.outside_eea,

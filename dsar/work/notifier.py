@@ -1,8 +1,9 @@
 """Art. 19: telling the recipients of personal data about its correction or erasure.
 
 The notifier is pluggable through the `dsar.notifiers` entry points and chosen by the
-RECIPIENT_NOTIFIER setting; the built-in one mails each recipient at the address in
-RECIPIENT_ADDRESSES. Each recipient is told once per request, however often a job runs.
+RECIPIENT_NOTIFIER setting; the built-in one mails each recipient at its `notices_to` in
+the recipients register (or, for a name the register lacks, in RECIPIENT_ADDRESSES). Each
+recipient is told once per request, however often a job runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import current_app
 
 from dsar.models import DsarRequest, OutgoingMail
 from dsar.work import mails
+from dsar.work.rules import recipients_register
 
 ENTRY_POINT_GROUP = "dsar.notifiers"
 
@@ -32,11 +34,19 @@ class MailNotifier(Notifier):
 
     def notify(self, request: DsarRequest, recipient: str, notice: dict[str, Any]) -> None:
         """Owes a mail of kind notice:<recipient>, sent once per request."""
-        address = recipient_addresses().get(recipient.lower())
+        address = register_addresses().get(recipient.lower()) or recipient_addresses().get(
+            recipient.lower())
         if address is None:
-            raise LookupError(f"no address for recipient {recipient!r} in RECIPIENT_ADDRESSES")
+            raise LookupError(f"no address for recipient {recipient!r} in the recipients "
+                              "register or RECIPIENT_ADDRESSES")
         owed = mails.owe(request, mails.notice_kind(recipient), to_address=address)
         owed.payload = {"recipient": recipient, **notice}
+
+
+def register_addresses() -> dict[str, str]:
+    """Where each recipient of the register takes notices, by lower-cased name."""
+    return {r.name.lower(): r.notices_to for r in recipients_register().recipients
+            if r.notices_to}
 
 
 def recipient_addresses() -> dict[str, str]:

@@ -8,7 +8,6 @@ was blocked, and who was told. Every step may run again without doing anything t
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -22,7 +21,7 @@ from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.rights import COMPLAINT, RIGHTS
 from dsar.registry import current_registry
-from dsar.work import keeping, suppression
+from dsar.work import keeping, notices, suppression
 from dsar.work.notifier import get_notifier
 
 OUTCOME_FORMAT = "cplus-dsar-outcome"
@@ -164,23 +163,9 @@ def _done(request: DsarRequest, action: str, done: set[str]) -> list[dict[str, A
 
 
 def _tell_recipients(request: DsarRequest) -> list[str]:
-    """Owes each recipient of changed data one notice (Art. 19); returns their names."""
-    items: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for task in request.tasks:
-        result = task.result or {}
-        for outcome in result.get("outcomes", []):
-            if outcome["done"] in {"erased", "minimised"}:
-                what = f"{_category_title(task.connector, outcome['category'])} {outcome['key']}"
-                for recipient in outcome["recipients"]:
-                    items[recipient].append({"what": what, "fields": outcome.get("fields", [])})
-        if task.action == "rectify":
-            for change in result.get("changes", []):
-                what = f"{_category_title(task.connector, change['category'])} {change['key']}"
-                for recipient in change["recipients"]:
-                    items[recipient].append(
-                        {"what": what, "fields": [change["field"]], "new": change["new"]}
-                    )
+    """Owes each recipient that had changed data one notice (Art. 19); returns their names."""
+    owed = notices.owed(request)
     notifier = get_notifier()
-    for recipient, listed in sorted(items.items()):
+    for recipient, listed in sorted(owed.items()):
         notifier.notify(request, recipient, {"items": listed})
-    return sorted(items)
+    return sorted(owed)

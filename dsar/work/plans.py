@@ -20,6 +20,7 @@ from dsar.policy.lifecycle import RequestStatus, RequestType
 from dsar.policy.planner import plan_erasure
 from dsar.transitions import transition
 from dsar.work.content import forget_findings
+from dsar.work.notices import receivers_of
 from dsar.work.rules import load_rules
 from dsar.work.tasks import add_tasks, decision_to_json, enqueue_pending
 
@@ -64,8 +65,11 @@ def _erasure_plan(request: DsarRequest) -> dict[str, list[dict[str, Any]]]:
     ]
     decisions = plan_erasure([record for _, record in found], load_rules(), utcnow().date())
     plan: dict[str, list[dict[str, Any]]] = {task.connector: [] for task in request.tasks}
-    for (connector, _), decision in zip(found, decisions, strict=True):
-        plan[connector].append(decision_to_json(decision))
+    for (connector, record), decision in zip(found, decisions, strict=True):
+        # Who had the record, and knows it by what: the notices need it after it is gone.
+        plan[connector].append({**decision_to_json(decision),
+                                "receivers": receivers_of(connector, record.category,
+                                                          record.data)})
     return plan
 
 
