@@ -15,6 +15,7 @@ afresh the same way, instead of exiting: the sweep drives again whatever the out
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
 import signal
@@ -37,6 +38,18 @@ MAX_JOBS = 1000
 REDIS_RETRY_CAP = 30
 
 log = logging.getLogger("dsar.worker")
+
+#: Linux's prctl option that sends a child a signal when the thread that forked it dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a process this worker forks (RQ's scheduler, the PDF renderers): be killed when
+    the worker dies. A worker killed with SIGKILL gets no chance to stop them, and RQ's
+    scheduler would otherwise live on alone, holding its lock, for as long as the machine.
+    """
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class RecyclingWorker(SimpleWorker):
@@ -83,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-jobs", type=int, default=MAX_JOBS,
                         help="start afresh after this many jobs (0: never)")
     args = parser.parse_args(argv)
+    os.register_at_fork(after_in_child=die_with_parent)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     app = create_app()

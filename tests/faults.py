@@ -39,6 +39,28 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is `pid` now (read from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone while we looked
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process of that pid still runs (a zombie counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 class Processes:
     """The processes of one test, all stopped by pid when it ends."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -21,10 +22,14 @@ from dsar.answer.report import RECIPIENTS_UNKNOWN
 from dsar.connector import Category, Connector, Record
 from dsar.extensions import db
 from dsar.models import RequestEvent
+from dsar.policy.deadlines import add_months
 from dsar.policy.recipients import RecipientsRegisterError, parse_register
+from dsar.policy.retention import RetentionRulesError, parse_rules
 from dsar.policy.rights import RIGHTS, rights_for
 from dsar.registry import ConnectorRegistry
-from tests.helpers import confirm_request, download, link_in
+from dsar.web.officers import create_officer
+from dsar.work import reminders
+from tests.helpers import confirm_request, csrf_token, download, link_in, text_of
 
 
 def _answer(client, inbox, run_jobs, email=DEMO_EMAIL):
@@ -152,3 +157,74 @@ def test_the_register_refuses_what_it_cannot_act_on(entry, complaint):
     """A transfer without its safeguard, an unknown role or key: refused, naming it."""
     with pytest.raises(RecipientsRegisterError, match=re.escape(complaint)):
         parse_register({"recipients": [entry]})
+
+
+def test_each_record_gets_its_own_end_and_those_past_it_reach_the_officer(
+    app, client, inbox, run_jobs, seeded_shop
+):
+    """Retention applied, not quoted: her closed account ends the day it closed, a contact
+    message six months after it was resolved; records past their end are flagged in the
+    answer and reported to the officer on the request and in the digest."""
+    request_id, data, text = _answer(client, inbox, run_jobs)
+    found = _categories(data)
+    accounts = found["accounts.account"]["records"]
+    closed = [r for r in accounts if r["data"]["closed_at"]]
+    still_open = [r for r in accounts if not r["data"]["closed_at"]]
+    assert closed and still_open
+    for record in closed:
+        assert record["kept_until"] == record["data"]["closed_at"][:10]
+        assert "kept_past_its_retention_period" in record["flags"]
+    for record in still_open:
+        assert record["kept_until"] is None
+        assert record["kept_note"] == "while your account is open"
+        assert "kept_past_its_retention_period" not in record["flags"]
+    resolved = [r for r in found["support.contact_messages"]["records"]
+                if r["data"]["resolved_at"]]
+    assert resolved
+    for record in resolved:
+        day = date.fromisoformat(record["data"]["resolved_at"][:10])
+        assert record["kept_until"] == add_months(day, 6).isoformat()
+    assert all(r["kept_note"] == "The privacy policy sets no period for this."
+               for r in found["support.support_notes"]["records"])
+    assert "Kept until" in text
+
+    with app.app_context():
+        [note] = db.session.scalars(select(RequestEvent.note).where(
+            RequestEvent.request_id == request_id, RequestEvent.kind == "over_retention"))
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+        assert reminders.send_digest() == 1
+    assert f"accounts.account: {len(closed)} record" in note
+    [digest] = inbox.to("olga@cplus.example")
+    assert "answers found data kept too long" in digest["Subject"]
+    assert note in " ".join(text_of(digest).split())
+    sign_in = client.get("/console/sign-in")
+    client.post("/console/sign-in", data={
+        "csrf_token": csrf_token(sign_in.text), "email": "olga@cplus.example",
+        "password": "correct horse battery", "code": ""})
+    page = client.get(f"/console/requests/{request_id}").text
+    assert "Kept past their retention period" in page
+
+
+@pytest.mark.parametrize(("kept", "data", "end"), [
+    ({"after": "resolved_at", "months": 6, "open": "o"}, {"resolved_at": "2025-08-31T23:59:00"},
+     date(2026, 2, 28)),
+    ({"after": "resolved_at", "months": 6, "open": "o"}, {"resolved_at": "2024-02-29"},
+     date(2024, 8, 29)),
+    ({"after": "completed_at", "years": 7, "open": "o"}, {"completed_at": "2024-02-29"},
+     date(2031, 2, 28)),
+    ({"after": "completed_at", "years": 7, "open": "o"}, {"completed_at": None}, None),
+    ({"until": "closed_at", "open": "o"}, {"closed_at": "2023-05-01T10:00:00+00:00"},
+     date(2023, 5, 1)),
+])
+def test_the_end_of_keeping_crosses_month_ends_and_leap_days(kept, data, end):
+    """Months clamp to the month's end, leap days fall back, an empty date runs on."""
+    rules = parse_rules({"notes": {"on_erasure": "erase", "kept": kept}})
+    assert rules["notes"].kept.end(data) == end
+
+
+def test_a_kept_rule_must_say_from_when_and_in_words():
+    """Neither or both of `until` and `after`, or no `open`: refused."""
+    for kept in ({"open": "o"}, {"until": "a", "after": "b", "open": "o"}, {"after": "a"}):
+        with pytest.raises(RetentionRulesError, match="kept needs"):
+            parse_rules({"notes": {"on_erasure": "erase", "kept": kept}})

@@ -21,7 +21,7 @@ from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.web.officers import create_officer
 from tests.conftest import TEST_DATABASE_URL, _free_port
-from tests.faults import kill, received, wait_for
+from tests.faults import alive, children_of, kill, received, wait_for
 from tests.helpers import csrf_token, link_in, text_of
 from tests.programs import gated_worker
 
@@ -96,8 +96,12 @@ def test_a_worker_killed_mid_task_is_replaced_within_the_stale_time(
     assert task.status == "running"
     killed_job = task.job_id
 
+    forked = children_of(doomed.pid)  # RQ's scheduler, forked by the worker
+    assert forked
     kill(doomed)
     killed_at = time.monotonic()
+    wait_for(lambda: not any(alive(pid) for pid in forked),
+             "the killed worker's forked processes ending with it", 10)
     (gate / "open").touch()
     processes.worker(gated=True, **settings)
     processes.scheduler(**settings)

@@ -171,7 +171,7 @@ def plan_parts(sections: Sequence[Section], rows_per_part: int) -> Iterator[Part
             if not found.count:
                 continue
             number += 1
-            columns = columns_of(found.category)
+            columns = (*columns_of(found.category), KEPT_UNTIL)
             records = found.records()
             start = 0
             while True:
@@ -186,6 +186,12 @@ def plan_parts(sections: Sequence[Section], rows_per_part: int) -> Iterator[Part
                 start += len(stretch)
     part.rights = True
     yield part
+
+
+#: The column every table ends with: the day the record's keeping ends, or how long it
+#: runs while that day is not set (a date column shows other text as it is). Its field's
+#: name starts with NUL, which no connector's field has.
+KEPT_UNTIL = Column("Kept until", ("\0kept_until",), ColumnKind.DATE)
 
 
 def _piece(
@@ -205,7 +211,8 @@ def _piece(
         total=found.count, start=start,
     )
     for record in records:
-        cells = row(record["data"], columns)
+        kept = record.get("kept_until") or record.get("kept_note") or ""
+        cells = row({**record["data"], KEPT_UNTIL.fields[0]: kept}, columns)
         if REDACTION_FLAGS.intersection(record.get("flags", ())):
             cells[0] = f"* {cells[0]}"
             piece.flagged = True

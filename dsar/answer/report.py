@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
@@ -42,6 +42,8 @@ class Found:
     # Who receives it, from the recipients register; None when the register does not know
     # the category (the answer then says so, and the officer is told).
     recipients: tuple[Mapping[str, Any], ...] | None = None
+    # Filled as the records are read: those kept past the end their retention rule gives.
+    past_end: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+
+from dsar.policy.deadlines import add_months
 
 _KEYS = {
     "policy", "on_erasure", "anchor", "retain_years", "pending", "keep", "legal_basis",
-    "follows", "needs_no_contract", "contract",
+    "follows", "needs_no_contract", "contract", "kept",
 }
+_KEPT_KEYS = {"until", "after", "years", "months", "open"}
+
+
+@dataclass(frozen=True)
+class Kept:
+    """How long a record is kept in the normal course, by the policy: until a date of its
+    own (`until`: an account until it is closed), or for a period after one (`after`, plus
+    `years` and `months`); `open` says it in words while that date is not there yet."""
+
+    open: str
+    until: str | None = None
+    after: str | None = None
+    years: int = 0
+    months: int = 0
+
+    def end(self, data: Mapping[str, object]) -> date | None:
+        """The day the record's keeping ends, or None while it runs on (`open`)."""
+        field = self.until or self.after
+        day = _day(data.get(field)) if field else None
+        if day is None or self.until:
+            return day
+        return add_months(day, 12 * self.years + self.months)
+
+
+def _day(value: object) -> date | None:
+    """The day of an ISO date or date-time string; None for anything else."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -27,6 +62,8 @@ class RetentionRule:
     follows: tuple[str, str] | None = None  # (category, linking field)
     # For an account: the field by which contract records name it; blocked while one runs.
     needs_no_contract: str | None = None
+    # How long a record is kept in the normal course; None when the policy sets no period.
+    kept: Kept | None = None
 
 
 class RetentionRulesError(ValueError):
@@ -54,6 +91,14 @@ def parse_rules(data: Mapping[str, object]) -> dict[str, RetentionRule]:
                 "and legal_basis"
             )
         follows = raw.get("follows")
+        kept = raw.get("kept")
+        if kept is not None and not (
+            isinstance(kept, dict) and not set(kept) - _KEPT_KEYS and kept.get("open")
+            and bool(kept.get("until")) != bool(kept.get("after"))
+        ):
+            raise RetentionRulesError(
+                f"[{category}] kept needs `open` and either `until` or `after` (with years "
+                "or months)")
         rules[category] = RetentionRule(
             category=category,
             policy=str(raw.get("policy", "")),
@@ -66,6 +111,9 @@ def parse_rules(data: Mapping[str, object]) -> dict[str, RetentionRule]:
             legal_basis=raw.get("legal_basis"),
             follows=(follows["category"], follows["by"]) if follows else None,
             needs_no_contract=raw.get("needs_no_contract"),
+            kept=Kept(open=kept["open"], until=kept.get("until"), after=kept.get("after"),
+                      years=int(kept.get("years", 0)), months=int(kept.get("months", 0)))
+            if kept else None,
         )
     return rules
 

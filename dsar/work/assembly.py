@@ -16,7 +16,12 @@ from dsar.models import DsarRequest, Officer
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import record_event, transition
 from dsar.work import decisions, documents, mails, outcomes, plans
-from dsar.work.content import answer_content, unknown_recipients
+from dsar.work.content import (
+    OVER_RETENTION,
+    answer_content,
+    past_retention,
+    unknown_recipients,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,5 +113,9 @@ def _store_access_json(request: DsarRequest) -> int:
     if unknown:
         # The answer says plainly that they are not established; the officer must find out.
         record_event(request, "recipients_unknown", actor="system", note=", ".join(unknown))
+    kept_too_long = past_retention(sections)
+    if kept_too_long:
+        # The answer shows each such record flagged; the shop must erase or justify them.
+        record_event(request, OVER_RETENTION, actor="system", note=kept_too_long)
     db.session.commit()
     return int(head["summary"]["record_count"])

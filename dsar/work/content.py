@@ -14,14 +14,21 @@ from flask import current_app
 from dsar.answer import findings
 from dsar.answer.readable import labels_of
 from dsar.answer.report import Found, Section, report_head
+from dsar.clock import utcnow
 from dsar.connector import Category
 from dsar.models import DsarRequest
 from dsar.policy.recipients import describe
 from dsar.registry import current_registry
-from dsar.work.rules import recipients_register
+from dsar.work.rules import load_rules, recipients_register
 
 #: The flag a record gets when the officer withheld a passage of it.
 WITHHELD = "withheld_by_officer"
+#: The flag of a record kept past the end its retention rule gives it.
+PAST_RETENTION = "kept_past_its_retention_period"
+#: The event that tells the officer an answer found records kept past their end.
+OVER_RETENTION = "over_retention"
+#: What a record says of its keeping when the policy sets no period for its category.
+NO_PERIOD = "The privacy policy sets no period for this."
 
 
 def answer_content(request: DsarRequest) -> tuple[dict[str, Any], list[Section]]:
@@ -67,6 +74,21 @@ def recipients_of(connector: str, category: Category) -> tuple[dict[str, Any], .
     )
 
 
+def past_retention(sections: list[Section]) -> str:
+    """The records the answer found kept past their end, for the officer: per category how
+    many and since when ("orders.orders: 2 records, ended from 2021-03-01"); empty when
+    none. Read after the answer's records were read once."""
+    lines = []
+    for section in sections:
+        for found in section.found:
+            if found.past_end:
+                since = min(item["kept_until"] for item in found.past_end)
+                count = len(found.past_end)
+                lines.append(f"{section.connector}.{found.category.name}: {count} "
+                             f"record{'s' if count != 1 else ''}, ended from {since}")
+    return "; ".join(lines)
+
+
 def unknown_recipients(sections: list[Section]) -> list[str]:
     """The categories ("connector.category") with records whose recipients are unknown."""
     return [f"{section.connector}.{found.category.name}" for section in sections
@@ -93,11 +115,13 @@ def _sections(request: DsarRequest) -> list[Section]:
         found = []
         for category in cls.categories:
             summary = counted.get(category.name, {})
+            past_end: list[dict[str, str]] = []
             found.append(Found(
                 category=category, count=int(summary.get("count", 0)),
                 first=summary.get("first"), last=summary.get("last"),
-                records=_reader(request, task.id, task.connector, category.name)
+                records=_reader(request, task.id, task.connector, category.name, past_end)
                 if summary else _nothing,
+                past_end=past_end,
                 recipients=recipients_of(cls.name, category),
             ))
         sections.append(Section(connector=cls.name, title=cls.title, found=found))
@@ -105,14 +129,26 @@ def _sections(request: DsarRequest) -> list[Section]:
 
 
 def _reader(
-    request: DsarRequest, task_id: int, connector: str, category: str
+    request: DsarRequest, task_id: int, connector: str, category: str,
+    past_end: list[dict[str, str]] | None = None,
 ) -> Callable[[], Iterator[dict[str, Any]]]:
-    """A function that reads one category's records anew each time it is called."""
+    """A function that reads one category's records anew each time it is called, each with
+    how long it is kept; a record kept past its end is flagged and noted in `past_end`."""
     request_id, redactions = request.id, list(request.redactions or [])
+    kept = rule.kept if (rule := load_rules().get(category)) else None
+    today = utcnow().date()
 
     def read() -> Iterator[dict[str, Any]]:
         for record in findings.records(request_id, task_id, category):
-            yield redact(connector, category, record, redactions)
+            record = redact(connector, category, record, redactions)
+            end = kept.end(record["data"]) if kept else None
+            record["kept_until"] = end.isoformat() if end else None
+            record["kept_note"] = None if end else kept.open if kept else NO_PERIOD
+            if end is not None and end < today:
+                record["flags"].append(PAST_RETENTION)
+                if past_end is not None:
+                    past_end.append({"key": record["key"], "kept_until": end.isoformat()})
+            yield record
 
     return read
 

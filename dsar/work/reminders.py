@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_mail import Message
 from sqlalchemy import select
 
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.models import DsarRequest, Officer, OutgoingMail
+from dsar.models import DsarRequest, Officer, OutgoingMail, RequestEvent
 from dsar.policy.lifecycle import OPEN_STATUSES
 from dsar.work import queues, transport
+from dsar.work.content import OVER_RETENTION
 from dsar.work.mails import external_url, overdue_filter
 
 log = logging.getLogger(__name__)
@@ -51,19 +52,29 @@ def _send(now: datetime) -> int:
     stuck = db.session.scalars(
         select(OutgoingMail).where(overdue_filter()).order_by(OutgoingMail.created_at)
     ).all()
-    if not urgent and not stuck:
+    kept_too_long = db.session.scalars(
+        select(RequestEvent).where(
+            RequestEvent.kind == OVER_RETENTION,
+            RequestEvent.at >= now - timedelta(seconds=current_app.config["DIGEST_INTERVAL"]))
+        .order_by(RequestEvent.id)
+    ).all()
+    if not urgent and not stuck and not kept_too_long:
         return 0
     overdue = [r for r in urgent if r.due_at < now]
     soon = [r for r in urgent if r.due_at >= now]
     links = {r.id: external_url("console.detail", request_id=r.id)
              for r in urgent} | {m.request_id: external_url("console.detail",
                                                              request_id=m.request_id)
-                                 for m in stuck}
+                                 for m in stuck} | {
+        e.request_id: external_url("console.detail", request_id=e.request_id)
+        for e in kept_too_long if e.request_id}
     body = render_template("mail/digest.txt", overdue=overdue, soon=soon, stuck=stuck,
-                           links=links, now=now)
+                           kept_too_long=kept_too_long, links=links, now=now)
     subject = f"Privacy requests: {len(overdue)} overdue, {len(soon)} due within 7 days"
     if stuck:
         subject += f", {len(stuck)} mails not sent"
+    if kept_too_long:
+        subject += f", {len(kept_too_long)} answers found data kept too long"
     officers = db.session.scalars(select(Officer).order_by(Officer.id)).all()
     for officer in officers:
         message = Message(subject=subject, recipients=[officer.email], body=body)

@@ -15,8 +15,9 @@ RULES_FILE = CONFIG / "retention.toml"
 RECIPIENTS_FILE = CONFIG / "recipients.toml"
 
 
+@cache
 def load_rules(path: Path = RULES_FILE) -> dict[str, RetentionRule]:
-    """Reads and checks the rules file."""
+    """Reads and checks the rules file, once per process."""
     with path.open("rb") as handle:
         return parse_rules(tomllib.load(handle))
 
