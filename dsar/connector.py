@@ -24,10 +24,14 @@ class Subject:
     Attributes:
         email: the verified address, trimmed and lower-cased.
         name: the name the person gave, if any; a hint, never proof of identity.
+        held: per category, the keys of this connector's records that an earlier erasure
+            kept under a legal duty. They no longer carry the address (it was cleared), yet
+            are still this person's data: an export must find them by key as well.
     """
 
     email: str
     name: str | None = None
+    held: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class ColumnKind(StrEnum):

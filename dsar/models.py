@@ -258,6 +258,28 @@ class RetentionHold(db.Model):  # type: ignore[name-defined,misc]
     request: Mapped[DsarRequest] = relationship()
 
 
+class DeferredErasure(db.Model):  # type: ignore[name-defined,misc]
+    """A record an erasure could not touch because a contract still ran, to be erased (or
+    minimised) by the periodic job once it has ended: the person need not ask again."""
+
+    __tablename__ = "deferred_erasures"
+    __table_args__ = (UniqueConstraint("request_id", "connector", "category", "record_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("dsar_requests.id"), index=True)
+    connector: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When it was carried out, and what was done: erased, minimised, or gone (the shop
+    # itself removed the record meanwhile).
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+    request: Mapped[DsarRequest] = relationship()
+
+
 class Suppression(db.Model):  # type: ignore[name-defined,misc]
     """An address that must get no offers: only a keyed hash of it, never the address."""
 

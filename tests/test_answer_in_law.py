@@ -11,31 +11,32 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from connectors.shop import schema
 from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer.report import RECIPIENTS_UNKNOWN
 from dsar.connector import Category, Connector, Record
 from dsar.extensions import db
-from dsar.models import RequestEvent
+from dsar.models import DeferredErasure, RequestEvent, RetentionHold
 from dsar.policy.deadlines import add_months
 from dsar.policy.recipients import RecipientsRegisterError, parse_register
 from dsar.policy.retention import RetentionRulesError, parse_rules
 from dsar.policy.rights import RIGHTS, rights_for
 from dsar.registry import ConnectorRegistry
 from dsar.web.officers import create_officer
-from dsar.work import reminders
+from dsar.work import deferrals, jobs, reminders
 from tests.helpers import confirm_request, csrf_token, download, link_in, text_of
 
 
 def _answer(client, inbox, run_jobs, email=DEMO_EMAIL):
     """An access request made and answered; its JSON and its PDF's text."""
     request_id = confirm_request(client, inbox, run_jobs, {"email": email, "type": "access"})
-    [mail] = [m for m in inbox.to(email) if m["Subject"].startswith("The answer")]
+    [mail] = [m for m in inbox.to(email) if m["Subject"].startswith("The answer")][-1:]
     link = link_in(mail)
     data = json.loads(download(client, link + "/report.json").data)
     pdf = PdfReader(io.BytesIO(download(client, link + "/report.pdf").data))
@@ -184,7 +185,7 @@ def test_each_record_gets_its_own_end_and_those_past_it_reach_the_officer(
     for record in resolved:
         day = date.fromisoformat(record["data"]["resolved_at"][:10])
         assert record["kept_until"] == add_months(day, 6).isoformat()
-    assert all(r["kept_note"] == "The privacy policy sets no period for this."
+    assert all(r["kept_note"] == "no period set in our policy"
                for r in found["support.support_notes"]["records"])
     assert "Kept until" in text
 
@@ -228,3 +229,96 @@ def test_a_kept_rule_must_say_from_when_and_in_words():
     for kept in ({"open": "o"}, {"until": "a", "after": "b", "open": "o"}, {"after": "a"}):
         with pytest.raises(RetentionRulesError, match="kept needs"):
             parse_rules({"notes": {"on_erasure": "erase", "kept": kept}})
+
+
+def test_records_kept_by_law_after_an_erasure_are_in_every_later_answer(
+    app, client, inbox, run_jobs, seeded_shop
+):
+    """Her minimised orders lost her address in the erasure, yet are hers: a later access
+    answer finds them by key, with the day the duty ends and why they are kept."""
+    app.config["ERASURE_REQUIRES_APPROVAL"] = False
+    erasure = confirm_request(client, inbox, run_jobs, {"email": DEMO_EMAIL, "type": "erasure"})
+    with app.app_context():
+        held = {(h.category, h.record_key): h for h in db.session.scalars(
+            select(RetentionHold).where(RetentionHold.request_id == erasure))}
+        db.session.expunge_all()
+    assert any(category == "orders" for category, _ in held)
+
+    _, data, _ = _answer(client, inbox, run_jobs)
+    found = _categories(data)
+    orders = {r["key"]: r for r in found["orders.orders"]["records"]}
+    for (category, key), hold in held.items():
+        if category != "orders":
+            continue
+        record = orders[key]
+        assert record["kept_until"] == hold.retain_until.isoformat()
+        assert "17(3)(b)" in record["kept_note"]
+        assert "kept_under_a_legal_duty" in record["flags"]
+        assert not record["data"]["email"], "the erasure cleared the address"
+
+
+def test_an_erasure_held_up_by_contracts_carries_on_by_itself_when_they_end(
+    app, client, inbox, run_jobs, seeded_shop
+):
+    """Erasure with an order under way and a subscription running: the letter says it will
+    carry on and how to have it sooner; once the order is completed and the subscription
+    ended, the periodic job erases the account, minimises the order and subscription, the
+    person gets a follow-up letter, and a later answer lists the order with its end date."""
+    app.config["ERASURE_REQUIRES_APPROVAL"] = False
+    erasure = confirm_request(client, inbox, run_jobs, {"email": DEMO_EMAIL, "type": "erasure"})
+    [mail] = [m for m in inbox.to(DEMO_EMAIL) if m["Subject"].startswith("The answer")]
+    link = link_in(mail)
+    letter = json.loads(download(client, link + "/report.json").data)
+    pdf = PdfReader(io.BytesIO(download(client, link + "/report.pdf").data))
+    words = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    blocked = {(item["category"], item["key"]) for item in letter["blocked"]}
+    assert blocked and all(item["carries_on"] for item in letter["blocked"])
+    assert letter["offer_to_end_subscription"] is True
+    assert "we erase them without you asking again, and write to you" in words
+    assert "you can end the subscription" in words
+    with app.app_context():
+        deferred = db.session.scalars(select(DeferredErasure).where(
+            DeferredErasure.request_id == erasure)).all()
+        assert {(d.category, d.record_key) for d in deferred} >= {
+            ("orders", key) for category, key in blocked if category == "Your orders"}
+        open_orders = {d.record_key for d in deferred if d.category == "orders"}
+        db.session.expunge_all()
+    assert open_orders
+
+    # Nothing has ended yet: the job leaves everything as it is.
+    with app.app_context():
+        assert deferrals.resume_due() == 0
+    done = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    with seeded_shop.begin() as conn:
+        conn.execute(update(schema.orders).where(
+            schema.orders.c.order_number.in_(open_orders)).values(
+            status="delivered", completed_at=done))
+        conn.execute(update(schema.subscriptions).where(
+            schema.subscriptions.c.status == "active",
+            schema.subscriptions.c.billing_email.ilike(f"%{DEMO_EMAIL}%")).values(
+            status="cancelled", terminated_at=done))
+    with app.app_context():
+        jobs.end_retention()
+    run_jobs()
+
+    with seeded_shop.connect() as conn:
+        kept = conn.execute(select(schema.orders).where(
+            schema.orders.c.order_number.in_(open_orders))).mappings().all()
+        accounts = conn.execute(select(schema.customers).where(
+            schema.customers.c.email.ilike(f"%{DEMO_EMAIL.split('@')[0]}%"))).all()
+    assert kept and all(not row["email"] and row["name"] for row in kept), "minimised"
+    assert accounts == [], "her accounts are erased now"
+    [follow_up] = inbox.to(DEMO_EMAIL)[-1:]
+    assert follow_up["Subject"] == "We have finished erasing your data"
+    body = " ".join(text_of(follow_up).split())
+    for key in open_orders:
+        assert f"Your orders {key}: erased, except what the law makes us keep until " \
+               f"{add_months(done.date(), 84).isoformat()}" in body
+    with app.app_context():
+        assert all(d.resolved_at for d in db.session.scalars(select(DeferredErasure)))
+
+    _, data, _ = _answer(client, inbox, run_jobs)
+    orders = {r["key"]: r for r in _categories(data)["orders.orders"]["records"]}
+    for key in open_orders:
+        assert orders[key]["kept_until"] == add_months(done.date(), 84).isoformat()
+        assert "kept_under_a_legal_duty" in orders[key]["flags"]

@@ -226,7 +226,7 @@ class OrdersConnector(Connector):
     def export(self, subject: Subject) -> Iterator[Record]:
         """Yields the subject's orders (lines nested), then the shipments, oldest first."""
         engine = shop_engine(shop_database_url(self.settings))
-        matched = subject_orders(subject.email)
+        matched = subject_orders(subject.email, subject.held.get("orders", ()))
         order_query = (
             select(orders, customers.c.customer_number)
             .select_from(orders.outerjoin(customers, customers.c.id == orders.c.customer_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, Select, select
 
 from connectors.shop.database import email_matches
@@ -18,6 +20,9 @@ def customer_numbers_of(email: str) -> Select[tuple[str]]:
     return select(customers.c.customer_number).where(email_matches(customers.c.email, email))
 
 
-def subject_orders(email: str) -> ColumnElement[bool]:
-    """The orders of the subject: placed on one of the accounts, or as a guest by address."""
-    return orders.c.customer_id.in_(customer_ids_of(email)) | email_matches(orders.c.email, email)
+def subject_orders(email: str, held: Sequence[str] = ()) -> ColumnElement[bool]:
+    """The orders of the subject: placed on one of the accounts, or as a guest by address,
+    and those an earlier erasure kept by law (`held` order numbers), whose address is gone."""
+    matched = orders.c.customer_id.in_(customer_ids_of(email)) | email_matches(
+        orders.c.email, email)
+    return matched | orders.c.order_number.in_(list(held)) if held else matched

@@ -125,9 +125,14 @@ class SubscriptionsConnector(Connector):
         query = (
             select(subscriptions, customers.c.customer_number)
             .select_from(
-                subscriptions.join(customers, customers.c.id == subscriptions.c.customer_id)
+                subscriptions.outerjoin(customers,
+                                        customers.c.id == subscriptions.c.customer_id)
             )
-            .where(subscriptions.c.customer_id.in_(customer_ids_of(subject.email)))
+            # Those an earlier erasure kept by law are found by key: their account is gone.
+            .where(subscriptions.c.customer_id.in_(customer_ids_of(subject.email))
+                   | subscriptions.c.id.in_(
+                       [int(key) for key in subject.held.get("subscriptions", ())
+                        if key.isdigit()]))
             .order_by(subscriptions.c.started_at, subscriptions.c.id)
         )
         with engine.connect() as connection:

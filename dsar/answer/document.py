@@ -27,7 +27,7 @@ from flask import render_template
 from dsar.answer.joining import join_tagged
 from dsar.answer.pdf import html_to_pdf
 from dsar.answer.readable import columns_of, day_text, parse_day, row
-from dsar.answer.report import Found, Section, recipient_texts
+from dsar.answer.report import Found, Section, recipient_names
 from dsar.connector import Column, ColumnKind
 
 TEMPLATE = "report/access.html"
@@ -205,7 +205,7 @@ def _piece(
     category = found.category
     piece = TablePiece(
         number=number, title=category.title, purpose=category.purpose,
-        legal_basis=category.legal_basis, recipients=recipient_texts(found),
+        legal_basis=category.legal_basis, recipients=recipient_names(found),
         retention=category.retention, source=category.source,
         labels=[column.label for column in columns], widths=widths(columns),
         total=found.count, start=start,

@@ -100,12 +100,33 @@ def report_head(
             "categories": summary,
         },
         "automated_decisions": {"article": "15(1)(h)", "text": automated_decisions},
+        "recipients": _recipients(sections),
         "transfers": _transfers(sections),
         "rights": rights_for((found.category.title, found.category.legal_basis)
                              for section in sections for found in section.found
                              if found.count),
         "complaint": dict(COMPLAINT),
     }
+
+
+def _recipients(sections: Sequence[Section]) -> list[dict[str, Any]]:
+    """Every recipient of the categories found, once each, with what it receives: the
+    readable answer's list of who receives the data (Art. 15(1)(c))."""
+    named: dict[str, dict[str, Any]] = {}
+    for section in sections:
+        for found in section.found:
+            for recipient in (found.recipients or ()) if found.count else ():
+                entry = named.setdefault(recipient["name"], {
+                    key: recipient[key] for key in
+                    ("name", "role", "purpose", "country", "outside_eea", "safeguard")})
+                entry.setdefault("categories", []).append(_with_condition(found, recipient))
+    return list(named.values())
+
+
+def _with_condition(found: Found, recipient: Mapping[str, Any]) -> str:
+    """A category's title, with the condition under which its records go to a recipient."""
+    condition = recipient.get("condition")
+    return found.category.title + (f" (for {condition})" if condition else "")
 
 
 def _transfers(sections: Sequence[Section]) -> list[dict[str, Any]]:
@@ -120,15 +141,23 @@ def _transfers(sections: Sequence[Section]) -> list[dict[str, Any]]:
                 entry = reached.setdefault(recipient["name"], {
                     "recipient": recipient["name"], "country": recipient["outside_eea"],
                     "safeguard": recipient["safeguard"], "categories": []})
-                condition = recipient.get("condition")
-                entry["categories"].append(found.category.title + (
-                    f" (for {condition})" if condition else ""))
+                entry["categories"].append(_with_condition(found, recipient))
     return list(reached.values())
 
 
 #: What an answer says of a category the recipients register does not know.
 RECIPIENTS_UNKNOWN = ("Not yet established: our privacy officer has been asked to find out "
                       "who receives this data, and will tell you.")
+
+
+def recipient_names(found: Found) -> list[str]:
+    """The recipients of a category by name and country, as the readable answer lists them
+    beside the category (each is described once, with the rights); the plain statement
+    when they are not established."""
+    if found.recipients is not None:
+        return [f"{recipient['name']} ({recipient['country']})"
+                for recipient in found.recipients]
+    return recipient_texts(found)
 
 
 def recipient_texts(found: Found) -> list[str]:

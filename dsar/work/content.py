@@ -19,16 +19,19 @@ from dsar.connector import Category
 from dsar.models import DsarRequest
 from dsar.policy.recipients import describe
 from dsar.registry import current_registry
+from dsar.work import holds
 from dsar.work.rules import load_rules, recipients_register
 
 #: The flag a record gets when the officer withheld a passage of it.
 WITHHELD = "withheld_by_officer"
 #: The flag of a record kept past the end its retention rule gives it.
 PAST_RETENTION = "kept_past_its_retention_period"
+#: The flag of a record an earlier erasure kept because the law requires it.
+KEPT_BY_LAW = "kept_under_a_legal_duty"
 #: The event that tells the officer an answer found records kept past their end.
 OVER_RETENTION = "over_retention"
 #: What a record says of its keeping when the policy sets no period for its category.
-NO_PERIOD = "The privacy policy sets no period for this."
+NO_PERIOD = "no period set in our policy"
 
 
 def answer_content(request: DsarRequest) -> tuple[dict[str, Any], list[Section]]:
@@ -137,10 +140,20 @@ def _reader(
     request_id, redactions = request.id, list(request.redactions or [])
     kept = rule.kept if (rule := load_rules().get(category)) else None
     today = utcnow().date()
+    # Records an earlier erasure kept by law end when that duty ends, and say why.
+    by_law = {hold.record_key: (hold.retain_until, hold.legal_basis)
+              for hold in holds.current_holds(request.email, connector)
+              if hold.category == category}
 
     def read() -> Iterator[dict[str, Any]]:
         for record in findings.records(request_id, task_id, category):
             record = redact(connector, category, record, redactions)
+            duty = by_law.get(record["key"])
+            if duty is not None:
+                record["kept_until"], record["kept_note"] = duty[0].isoformat(), duty[1]
+                record["flags"].append(KEPT_BY_LAW)
+                yield record
+                continue
             end = kept.end(record["data"]) if kept else None
             record["kept_until"] = end.isoformat() if end else None
             record["kept_note"] = None if end else kept.open if kept else NO_PERIOD

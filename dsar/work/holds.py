@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,11 +18,47 @@ from sqlalchemy import select
 from dsar.clock import utcnow
 from dsar.connector import Decision, Disposition, Subject
 from dsar.extensions import db
-from dsar.models import RetentionHold
+from dsar.models import DsarRequest, RetentionHold
 from dsar.registry import current_registry
 from dsar.transitions import record_event
 
 log = logging.getLogger(__name__)
+
+
+def current_holds(email: str, connector: str) -> list[RetentionHold]:
+    """The holds still running on one connector's records of the person with that address."""
+    return list(db.session.scalars(
+        select(RetentionHold)
+        .join(DsarRequest, DsarRequest.id == RetentionHold.request_id)
+        .where(DsarRequest.email == email, RetentionHold.connector == connector,
+               RetentionHold.erased_at.is_(None))
+        .order_by(RetentionHold.id)
+    ))
+
+
+def held_keys(email: str, connector: str) -> dict[str, tuple[str, ...]]:
+    """Per category, the keys of a connector's records kept by law after the person's earlier
+    erasure: an export finds them by key, since their address is gone (Subject.held)."""
+    keys: dict[str, list[str]] = defaultdict(list)
+    for hold in current_holds(email, connector):
+        keys[hold.category].append(hold.record_key)
+    return {category: tuple(found) for category, found in keys.items()}
+
+
+def hold(request: DsarRequest, connector: str, decision: Mapping[str, Any]) -> None:
+    """Schedules a kept record (a minimise decision, as stored in a plan) for erasure when
+    its duty ends; once per record. The caller commits."""
+    exists = db.session.scalar(select(RetentionHold).where(
+        RetentionHold.connector == connector,
+        RetentionHold.category == decision["category"],
+        RetentionHold.record_key == decision["key"],
+    ))
+    if exists is None:
+        db.session.add(RetentionHold(
+            request_id=request.id, connector=connector, category=decision["category"],
+            record_key=decision["key"], retain_until=date.fromisoformat(decision["retain_until"]),
+            legal_basis=decision["legal_basis"] or "",
+        ))
 
 
 def end_due_holds(today: date | None = None) -> int:

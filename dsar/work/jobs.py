@@ -6,7 +6,7 @@ rows first, so a repeat does no harm.
 
 from __future__ import annotations
 
-from dsar.work import assembly, documents, holds, mails, reminders, tasks
+from dsar.work import assembly, deferrals, documents, holds, mails, reminders, tasks
 from dsar.work import sweep as sweeping
 from dsar.work.jobcontext import in_app_context
 
@@ -43,8 +43,10 @@ def sweep() -> None:
 
 @in_app_context
 def end_retention() -> None:
-    """Erases the records kept under a legal duty whose duty has ended."""
+    """Erases the records kept under a legal duty whose duty has ended, and carries on the
+    erasures that waited for a contract to end."""
     holds.end_due_holds()
+    deferrals.resume_due()
 
 
 @in_app_context

@@ -42,6 +42,9 @@ NOTICE_PREFIX = "notice:"
 #: Alerts to officers are of kind "alert:<officer's address>", one per officer and request.
 ALERT_PREFIX = "alert:"
 
+#: Follow-up letters of an erasure that carried on are of kind "follow_up:<day>".
+FOLLOW_UP_PREFIX = "follow_up:"
+
 SUBJECTS = {
     MailKind.VERIFY: "Please confirm your privacy request",
     MailKind.ANSWER_READY: "The answer to your privacy request is ready",
@@ -130,9 +133,10 @@ def deliver(mail_id: int) -> None:
 
 def _name(kind: str) -> str:
     """A mail kind as it may appear in a file name or Message-ID (no recipient in it)."""
-    if kind.startswith(NOTICE_PREFIX):
-        return "notice"
-    return "alert" if kind.startswith(ALERT_PREFIX) else kind
+    for prefix in (NOTICE_PREFIX, ALERT_PREFIX, FOLLOW_UP_PREFIX):
+        if kind.startswith(prefix):
+            return prefix.rstrip(":")
+    return kind
 
 
 def _of_no_use(owed: OutgoingMail, request: DsarRequest) -> str | None:
@@ -221,6 +225,14 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
             subject=f"Privacy request {request.id[:8]} failed and needs you",
             recipients=[owed.to_address or ""],
             body=render_template("mail/officer_alert.txt", **context),
+        )
+    if owed.kind.startswith(FOLLOW_UP_PREFIX):
+        context["items"] = (owed.payload or {}).get("items", [])
+        return Message(
+            subject="We have finished erasing your data",
+            recipients=[request.email],
+            body=render_template("mail/follow_up.txt", **context),
+            html=render_template("mail/follow_up.html", **context),
         )
     if owed.kind.startswith(NOTICE_PREFIX):
         context["notice"] = owed.payload or {}

@@ -8,20 +8,17 @@ was blocked, and who was told. Every step may run again without doing anything t
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 
 from dsar.clock import iso, utcnow
-from dsar.extensions import db
-from dsar.models import DsarRequest, RetentionHold
+from dsar.models import DsarRequest
 from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.rights import COMPLAINT, RIGHTS
 from dsar.registry import current_registry
-from dsar.work import keeping, notices, suppression
+from dsar.work import deferrals, holds, keeping, notices, suppression
 from dsar.work.notifier import get_notifier
 
 OUTCOME_FORMAT = "cplus-dsar-outcome"
@@ -118,24 +115,15 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
                     "legal_basis": decision["legal_basis"],
                     "reason": decision["reason"],
                 })
-                _hold(request, connector, decision)
+                holds.hold(request, connector, decision)
             else:
-                outcome["blocked"].append({**item, "reason": decision["reason"]})
-
-
-def _hold(request: DsarRequest, connector: str, decision: dict[str, Any]) -> None:
-    """Schedules a kept record for erasure when its duty ends; once per record."""
-    exists = db.session.scalar(select(RetentionHold).where(
-        RetentionHold.connector == connector,
-        RetentionHold.category == decision["category"],
-        RetentionHold.record_key == decision["key"],
-    ))
-    if exists is None:
-        db.session.add(RetentionHold(
-            request_id=request.id, connector=connector, category=decision["category"],
-            record_key=decision["key"], retain_until=date.fromisoformat(decision["retain_until"]),
-            legal_basis=decision["legal_basis"] or "",
-        ))
+                # A contract that runs ends one day: the erasure then carries on by itself.
+                carries_on = deferrals.defer(request, connector, decision)
+                outcome["blocked"].append({**item, "reason": decision["reason"],
+                                           "carries_on": carries_on})
+    # Ending a subscription is the person's own way to have its erasure sooner: say so.
+    outcome["offer_to_end_subscription"] = any(
+        "subscription" in item["reason"] for item in outcome["blocked"])
 
 
 def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from dsar.policy.backoff import retry_delay
 from dsar.policy.lifecycle import TASK_ENDS, RequestStatus, RequestType, TaskStatus
 from dsar.registry import current_registry
 from dsar.transitions import record_event, transition
-from dsar.work import leases, queues
+from dsar.work import holds, leases, queues
 from dsar.work.transient import is_temporary
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,9 @@ def run_task(task_id: int) -> None:
         return  # done, not yet due, or another run holds it
     task = _task(task_id)
     request = task.request
-    subject = Subject(email=request.email, name=request.name)
     connector_name, request_id, action = task.connector, request.id, task.action
+    subject = Subject(email=request.email, name=request.name,
+                      held=holds.held_keys(request.email, connector_name))
     work = {"plan": task.plan or [], "corrections": request.corrections or {},
             "request_id": request.id, "task_id": task.id}
     # The connector reaches another system: hold no transaction open while it does.

@@ -1,0 +1,143 @@
+"""Erasures that carry on by themselves once the contract that blocked them has ended.
+
+An erasure cannot take an order still being delivered, an active subscription, or the
+account they belong to. Those records are not left for ever, nor is the person made to ask
+again: each is kept here, and the periodic retention job plans it again by the same rules
+once a day's data says the contract is over, carries out what the plan now says (erase,
+or minimise and hold), and writes the person a short follow-up letter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from dsar.clock import utcnow
+from dsar.connector import Decision, Disposition, Record, Subject
+from dsar.extensions import db
+from dsar.models import DeferredErasure, DsarRequest
+from dsar.policy.planner import NO_RULE, plan_erasure
+from dsar.registry import current_registry
+from dsar.transitions import record_event
+from dsar.work import holds, mails
+from dsar.work.rules import load_rules
+from dsar.work.tasks import decision_to_json
+
+log = logging.getLogger(__name__)
+
+
+def defer(request: DsarRequest, connector: str, decision: Mapping[str, Any]) -> bool:
+    """Keeps a blocked record of an erasure to carry on with later; the caller commits.
+
+    Returns:
+        Whether it will carry on by itself: yes for a running contract, no for data no rule
+        covers (the officer decides that).
+    """
+    if decision["reason"] == NO_RULE:
+        return False
+    exists = db.session.scalar(select(DeferredErasure.id).where(
+        DeferredErasure.request_id == request.id, DeferredErasure.connector == connector,
+        DeferredErasure.category == decision["category"],
+        DeferredErasure.record_key == decision["key"]))
+    if exists is None:
+        db.session.add(DeferredErasure(
+            request_id=request.id, connector=connector, category=decision["category"],
+            record_key=decision["key"], reason=decision["reason"]))
+    return True
+
+
+def resume_due(today: date | None = None) -> int:
+    """Carries on every deferred erasure whose contract has ended; returns how many records
+    were resolved. One request failing (a system down) leaves the others to go on."""
+    today = today or utcnow().date()
+    waiting = db.session.scalars(
+        select(DeferredErasure).where(DeferredErasure.resolved_at.is_(None))
+        .order_by(DeferredErasure.id)
+    ).all()
+    by_request: dict[str, list[DeferredErasure]] = defaultdict(list)
+    for item in waiting:
+        by_request[item.request_id].append(item)
+    resolved = 0
+    for request_id, items in by_request.items():
+        try:
+            resolved += _resume(request_id, items, today)
+        except Exception:  # recorded; the next run tries again
+            db.session.rollback()
+            log.exception("request_id=%s state=deferred-erasure-failed", request_id)
+    return resolved
+
+
+def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
+    """Plans one request's deferred records again and carries out what is no longer blocked."""
+    request = db.session.get(DsarRequest, request_id)
+    if request is None:
+        return 0
+    found = _everything_of(request.email)
+    # The whole of the person's records, as at the first plan: an account waits on the
+    # contracts of other systems.
+    decisions = plan_erasure([record for _, record in found], load_rules(), today)
+    planned = {(connector, record.category, record.key): decision
+               for (connector, record), decision in zip(found, decisions, strict=True)}
+    due: dict[str, list[tuple[DeferredErasure, Decision]]] = defaultdict(list)
+    letter: list[dict[str, Any]] = []
+    now = utcnow()
+    for item in items:
+        decision = planned.get((item.connector, item.category, item.record_key))
+        if decision is None:  # the shop removed it meanwhile: nothing is left to erase
+            item.resolved_at, item.outcome = now, "gone"
+        elif decision.disposition in (Disposition.ERASE, Disposition.MINIMISE):
+            due[item.connector].append((item, decision))
+    for connector_name, pairs in due.items():
+        connector = current_registry().create(connector_name, current_app.config)
+        done = {(o.category, o.key): o.done for o in connector.erase(
+            Subject(email=request.email), [decision for _, decision in pairs])}
+        for item, decision in pairs:
+            outcome = done.get((item.category, item.record_key), "unchanged")
+            if outcome not in ("erased", "minimised"):
+                continue
+            item.resolved_at, item.outcome = now, outcome
+            if outcome == "minimised":
+                holds.hold(request, connector_name, decision_to_json(decision))
+            letter.append(_letter_item(connector_name, item, decision, outcome))
+    resolved = sum(1 for item in items if item.resolved_at is not None)
+    if letter:
+        owed = mails.owe(request, f"{mails.FOLLOW_UP_PREFIX}{today.isoformat()}")
+        owed.payload = {"items": letter}
+        record_event(request, "erasure_carried_on", actor="system",
+                     note=f"{len(letter)} records, their contracts ended")
+    db.session.commit()
+    if letter:
+        mails.dispatch_unsent(request)
+    log.info("request_id=%s state=deferred-erasure-resumed resolved=%d", request.id, resolved)
+    return resolved
+
+
+def _everything_of(email: str) -> list[tuple[str, Record]]:
+    """Every record of the person in every system, those kept by law found by key."""
+    found: list[tuple[str, Record]] = []
+    registry = current_registry()
+    for name in registry.names:
+        connector = registry.create(name, current_app.config)
+        subject = Subject(email=email, held=holds.held_keys(email, name))
+        found.extend((name, record) for record in connector.export(subject))
+    return found
+
+
+def _letter_item(connector: str, item: DeferredErasure, decision: Decision,
+                 outcome: str) -> dict[str, Any]:
+    """One line of the follow-up letter."""
+    try:
+        title = current_registry().get_class(connector).category_title(item.category)
+    except KeyError:
+        title = item.category
+    return {
+        "category": title, "key": item.record_key, "done": outcome, "was_blocked": item.reason,
+        "retained_until": decision.retain_until.isoformat() if decision.retain_until else None,
+        "legal_basis": decision.legal_basis,
+    }
