@@ -316,6 +316,12 @@ def test_an_erasure_held_up_by_contracts_carries_on_by_itself_when_they_end(
                f"{add_months(done.date(), 84).isoformat()}" in body
     with app.app_context():
         assert all(d.resolved_at for d in db.session.scalars(select(DeferredErasure)))
+    # Art. 19 for what was done now: the payment provider of each order hears of it by the
+    # order number it knows.
+    notices = [" ".join(text_of(m).split()) for m in inbox.messages
+               if str(m["Subject"]).startswith("Art. 19")]
+    for key in open_orders:
+        assert any(f"order {key}" in notice for notice in notices), key
 
     _, data, _ = _answer(client, inbox, run_jobs)
     orders = {r["key"]: r for r in _categories(data)["orders.orders"]["records"]}

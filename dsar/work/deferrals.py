@@ -19,13 +19,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from dsar.clock import utcnow
-from dsar.connector import Decision, Disposition, Record, Subject
+from dsar.connector import Decision, Disposition, Outcome, Record, Subject
 from dsar.extensions import db
 from dsar.models import DeferredErasure, DsarRequest
 from dsar.policy.planner import NO_RULE, plan_erasure
 from dsar.registry import current_registry
 from dsar.transitions import record_event
-from dsar.work import holds, mails
+from dsar.work import holds, mails, notices
+from dsar.work.notifier import get_notifier
 from dsar.work.rules import load_rules
 from dsar.work.tasks import decision_to_json
 
@@ -93,14 +94,20 @@ def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
             item.resolved_at, item.outcome = now, "gone"
         elif decision.disposition in (Disposition.ERASE, Disposition.MINIMISE):
             due[item.connector].append((item, decision))
+    records = {(connector, record.category, record.key): record for connector, record in found}
+    carried_out: list[tuple[str, Record, Outcome]] = []
     for connector_name, pairs in due.items():
         connector = current_registry().create(connector_name, current_app.config)
-        done = {(o.category, o.key): o.done for o in connector.erase(
+        done = {(o.category, o.key): o for o in connector.erase(
             Subject(email=request.email), [decision for _, decision in pairs])}
         for item, decision in pairs:
-            outcome = done.get((item.category, item.record_key), "unchanged")
-            if outcome not in ("erased", "minimised"):
+            result = done.get((item.category, item.record_key))
+            outcome = result.done if result else "unchanged"
+            if result is None or outcome not in ("erased", "minimised"):
                 continue
+            carried_out.append(
+                (connector_name, records[(connector_name, item.category, item.record_key)],
+                 result))
             item.resolved_at, item.outcome = now, outcome
             if outcome == "minimised":
                 holds.hold(request, connector_name, decision_to_json(decision))
@@ -111,6 +118,10 @@ def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
         owed.payload = {"items": letter}
         record_event(request, "erasure_carried_on", actor="system",
                      note=f"{len(letter)} records, their contracts ended")
+        # Art. 19 again, for what was done now: only to those that had it.
+        notifier = get_notifier()
+        for recipient, listed in sorted(notices.for_records(carried_out).items()):
+            notifier.notify(request, recipient, {"items": listed, "occasion": today.isoformat()})
     db.session.commit()
     if letter:
         mails.dispatch_unsent(request)

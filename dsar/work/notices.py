@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from dsar.answer.readable import field_label, labels_of
-from dsar.connector import Category
+from dsar.connector import Category, Outcome, Record
 from dsar.models import DsarRequest
 from dsar.policy.recipients import Receipt
 from dsar.registry import current_registry
@@ -40,6 +41,20 @@ def receivers_of(connector: str, category: str, data: Mapping[str, Any]) -> list
                           if data.get(field) not in (None, "")},
             })
     return receivers
+
+
+def for_records(done: list[tuple[str, Record, Outcome]]) -> Notices:
+    """The notices owed for records erased or minimised apart from a plan (an erasure that
+    carried on once a contract ended), each given with what it held before."""
+    notices: Notices = defaultdict(list)
+    for connector, record, outcome in done:
+        if outcome.done not in {"erased", "minimised"}:
+            continue
+        item = {"receivers": receivers_of(connector, record.category, record.data)}
+        changed = None if outcome.done == "erased" else list(outcome.fields)
+        category = _categories(connector)(record.category)
+        _erased(notices, category, item, asdict(outcome), changed)
+    return dict(notices)
 
 
 def owed(request: DsarRequest) -> Notices:

@@ -26,20 +26,23 @@ class Notifier(ABC):
 
     @abstractmethod
     def notify(self, request: DsarRequest, recipient: str, notice: dict[str, Any]) -> None:
-        """Owes the recipient a notice; the caller commits. Must be idempotent per request."""
+        """Owes the recipient a notice; the caller commits. Must be idempotent per request and
+        `notice["occasion"]` (absent for the request's own notices)."""
 
 
 class MailNotifier(Notifier):
     """Mails the notice to the recipient's privacy address, through dsar's own mail queue."""
 
     def notify(self, request: DsarRequest, recipient: str, notice: dict[str, Any]) -> None:
-        """Owes a mail of kind notice:<recipient>, sent once per request."""
+        """Owes a mail of kind notice:<recipient>, sent once per request and occasion (an
+        erasure that carries on later tells again, of what it did then)."""
         address = register_addresses().get(recipient.lower()) or recipient_addresses().get(
             recipient.lower())
         if address is None:
             raise LookupError(f"no address for recipient {recipient!r} in the recipients "
                               "register or RECIPIENT_ADDRESSES")
-        owed = mails.owe(request, mails.notice_kind(recipient), to_address=address)
+        occasion = f" {notice['occasion']}" if notice.get("occasion") else ""
+        owed = mails.owe(request, mails.notice_kind(recipient + occasion), to_address=address)
         owed.payload = {"recipient": recipient, **notice}
 
 
