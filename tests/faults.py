@@ -33,6 +33,21 @@ def wait_for(find: Callable[[], Any], what: str, seconds: float) -> Any:
     pytest.fail(f"{what} did not happen within {seconds:.0f} s")
 
 
+def worker_env(app: Flask, database_url: str, redis_url: str) -> dict[str, str]:
+    """The environment of a worker process on the test's database, Redis and SMTP server."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DSAR_ENV": "testing",
+        "DSAR_DATABASE_URL": database_url,
+        "DSAR_REDIS_URL": redis_url,
+        "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
+        "DSAR_MAIL_SERVER": "127.0.0.1",
+        "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
+        "DSAR_BASE_URL": "http://dsar.test",
+    }
+
+
 def kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL, by pid: the process gets no chance to tidy up."""
     os.kill(process.pid, signal.SIGKILL)
@@ -68,17 +83,7 @@ class Processes:
         """Takes its settings from the test's app."""
         self.folder = folder
         self.started: list[subprocess.Popen[bytes]] = []
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "DSAR_ENV": "testing",
-            "DSAR_DATABASE_URL": database_url,
-            "DSAR_REDIS_URL": redis_url,
-            "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
-            "DSAR_MAIL_SERVER": "127.0.0.1",
-            "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
-            "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
-            "DSAR_BASE_URL": "http://dsar.test",
-        }
+        self.env = worker_env(app, database_url, redis_url)
 
     def start(self, *args: str, env: dict[str, str] | None = None,
               name: str = "process") -> subprocess.Popen[bytes]:

@@ -37,6 +37,13 @@ def csrf_token(html: str) -> str:
     return found.group(1)
 
 
+def console_sign_in(client: FlaskClient, email: str, password: str) -> TestResponse:
+    """Signs an officer in to the console through its form."""
+    page = client.get("/console/sign-in")
+    return client.post("/console/sign-in", data={
+        "csrf_token": csrf_token(page.text), "email": email, "password": password, "code": ""})
+
+
 def download(client: FlaskClient, path: str) -> TestResponse:
     """GETs a file and closes the response, so no file handle is left open."""
     response = client.get(path)

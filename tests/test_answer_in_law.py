@@ -30,7 +30,7 @@ from dsar.policy.rights import RIGHTS, rights_for
 from dsar.registry import ConnectorRegistry
 from dsar.web.officers import create_officer
 from dsar.work import deferrals, jobs, reminders
-from tests.helpers import confirm_request, csrf_token, download, link_in, text_of
+from tests.helpers import confirm_request, console_sign_in, download, link_in, text_of
 
 
 def _answer(client, inbox, run_jobs, email=DEMO_EMAIL):
@@ -199,10 +199,7 @@ def test_each_record_gets_its_own_end_and_those_past_it_reach_the_officer(
     [digest] = inbox.to("olga@cplus.example")
     assert "answers found data kept too long" in digest["Subject"]
     assert note in " ".join(text_of(digest).split())
-    sign_in = client.get("/console/sign-in")
-    client.post("/console/sign-in", data={
-        "csrf_token": csrf_token(sign_in.text), "email": "olga@cplus.example",
-        "password": "correct horse battery", "code": ""})
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
     page = client.get(f"/console/requests/{request_id}").text
     assert "Kept past their retention period" in page
 

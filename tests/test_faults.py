@@ -22,7 +22,7 @@ from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.web.officers import create_officer
 from tests.conftest import TEST_DATABASE_URL, _free_port
 from tests.faults import alive, children_of, kill, received, wait_for
-from tests.helpers import csrf_token, link_in, text_of
+from tests.helpers import console_sign_in, link_in, text_of
 from tests.programs import gated_worker
 
 pytestmark = pytest.mark.slow
@@ -181,10 +181,7 @@ def test_mail_is_retried_through_a_long_outage_and_the_officer_sees_it_overdue(
     with app.app_context():
         create_officer("olga@cplus.example", "correct horse battery")
         db.session.commit()
-    sign_in = client.get("/console/sign-in")
-    client.post("/console/sign-in", data={
-        "csrf_token": csrf_token(sign_in.text), "email": "olga@cplus.example",
-        "password": "correct horse battery", "code": ""})
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
     dashboard = client.get("/console/dashboard").text
     assert "mails overdue" in dashboard and request_id[:8] in dashboard
     detail = client.get(f"/console/requests/{request_id}").text
@@ -235,10 +232,7 @@ def test_a_shop_outage_is_waited_out_and_every_request_completes(
     with app.app_context():
         create_officer("olga@cplus.example", "correct horse battery")
         db.session.commit()
-    sign_in = client.get("/console/sign-in")
-    client.post("/console/sign-in", data={
-        "csrf_token": csrf_token(sign_in.text), "email": "olga@cplus.example",
-        "password": "correct horse battery", "code": ""})
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
     assert "waiting for accounts" in client.get(f"/console/requests/{ids[0]}").text
 
     processes.tcp_proxy(port, urlsplit(TEST_DATABASE_URL).port or 5432)

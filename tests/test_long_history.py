@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pikepdf
 import pytest
 
 from dsar.app import ROOT
+from tests.faults import wait_for, worker_env
 from tests.helpers import download, link_in, stop, text_of
 from tests.history import add_customer_with_orders
 
@@ -24,31 +22,10 @@ ORDERS = 5000
 PATIENCE = 900
 
 
-def _wait_for(find: Callable[[], Any], what: str, seconds: float) -> Any:
-    """Polls until `find` returns something, or fails saying what did not happen."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = find()
-        if found:
-            return found
-        time.sleep(0.5)
-    pytest.fail(f"{what} did not happen within {seconds:.0f} s")
-
-
 @pytest.fixture
 def workers(app, database_url, redis_url) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Two worker processes started as production starts them; stopped by pid afterwards."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DSAR_ENV": "testing",
-        "DSAR_DATABASE_URL": database_url,
-        "DSAR_REDIS_URL": redis_url,
-        "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
-        "DSAR_MAIL_SERVER": "127.0.0.1",
-        "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
-        "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
-        "DSAR_BASE_URL": "http://dsar.test",
-    }
+    env = worker_env(app, database_url, redis_url)
     started = [subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env,  # noqa: S603
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(2)]
@@ -86,11 +63,11 @@ def test_a_customer_with_5000_orders_gets_the_whole_answer(
     response = client.post("/api/v1/requests", json={"email": "veel@example.org",
                                                      "type": "access"})
     assert response.status_code == 202
-    [verify] = _wait_for(lambda: inbox.to("veel@example.org"), "the verification mail", 60)
+    [verify] = wait_for(lambda: inbox.to("veel@example.org"), "the verification mail", 60)
     token = link_in(verify).rsplit("/", 1)[1]
     assert client.post("/api/v1/requests/verify", json={"token": token}).status_code == 200
 
-    answer = _wait_for(
+    answer = wait_for(
         lambda: [m for m in inbox.to("veel@example.org") if "/reports/" in text_of(m)],
         "the answer mail", PATIENCE)[0]
     assert "could not be made" not in text_of(answer)

@@ -15,19 +15,16 @@ from sqlalchemy import func, select
 
 from dsar.app import ROOT
 from dsar.clock import utcnow
-from dsar.connector import Category, Connector, Record
+from dsar.connector import Connector, Record
 from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.policy.lifecycle import TaskStatus
 from dsar.registry import ConnectorRegistry
 from dsar.work import jobs, tasks
 from tests.conftest import OFFICER, _free_port
+from tests.faults import worker_env
 from tests.helpers import download, link_in, text_of
-
-NOTES = Category(
-    name="notes", title="Notes", fields=("text",), purpose="testing", legal_basis="none",
-    recipients=(), retention="none", source="tests",
-)
+from tests.programs.gated_worker import NOTES
 
 
 class BrokenConnector(Connector):
@@ -285,17 +282,7 @@ def test_markup_from_a_connector_is_shown_as_text_and_fetches_nothing(
 def test_worker_script_runs_the_queued_jobs(app, client, inbox, database_url, redis_url, tmp_path):
     """worker.py, as production starts it, processes the jobs waiting in Redis."""
     client.post("/api/v1/requests", json={"email": "gijs@example.org", "type": "access"})
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DSAR_ENV": "testing",
-        "DSAR_DATABASE_URL": database_url,
-        "DSAR_REDIS_URL": redis_url,
-        "DSAR_SHOP_DATABASE_URL": app.config["SHOP_DATABASE_URL"],
-        "DSAR_MAIL_SERVER": "127.0.0.1",
-        "DSAR_MAIL_PORT": str(app.config["MAIL_PORT"]),
-        "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
-        "DSAR_BASE_URL": "http://dsar.test",
-    }
+    env = worker_env(app, database_url, redis_url)
     subprocess.run([sys.executable, str(ROOT / "worker.py"), "--burst"], env=env, check=True,
                    timeout=120, capture_output=True)
     [mail] = inbox.to("gijs@example.org")

@@ -26,9 +26,10 @@ from flask import render_template
 
 from dsar.answer.joining import join_tagged
 from dsar.answer.pdf import html_to_pdf
-from dsar.answer.readable import columns_of, day_text, parse_day, row
+from dsar.answer.readable import columns_of, day_text, row
 from dsar.answer.report import Found, Section, recipient_names
 from dsar.connector import Column, ColumnKind
+from dsar.policy.deadlines import parse_day
 
 TEMPLATE = "report/access.html"
 #: A record flagged with one of these had other people's data removed (Art. 15(4)).

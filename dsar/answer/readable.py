@@ -15,6 +15,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from dsar.connector import Category, Column, ColumnKind
+from dsar.policy.deadlines import parse_day
 
 #: Columns shown for a category that declares none: its first fields, under their names.
 DEFAULT_COLUMN_COUNT = 5
@@ -71,16 +72,6 @@ def record_day(data: Mapping[str, Any], columns: Sequence[Column]) -> date | Non
                 if day is not None:
                     return day
     return None
-
-
-def parse_day(value: Any) -> date | None:
-    """The day of an ISO date or date-time string; None for anything else."""
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def day_text(day: date | None) -> str:

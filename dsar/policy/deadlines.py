@@ -1,4 +1,4 @@
-"""Legal deadlines (Art. 12(3)): pure date arithmetic."""
+"""Legal deadlines (Art. 12(3)) and the days records are dated by: pure date arithmetic."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ def add_months(moment: Moment, months: int) -> Moment:
     month = month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def parse_day(value: object) -> date | None:
+    """The day of an ISO date or date-time string; None for anything else."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 def due_at(received_at: datetime) -> datetime:

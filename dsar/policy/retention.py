@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from dsar.policy.deadlines import add_months
+from dsar.policy.deadlines import add_months, parse_day
 
 _KEYS = {
     "policy", "on_erasure", "anchor", "retain_years", "pending", "keep", "legal_basis",
@@ -30,20 +30,10 @@ class Kept:
     def end(self, data: Mapping[str, object]) -> date | None:
         """The day the record's keeping ends, or None while it runs on (`open`)."""
         field = self.until or self.after
-        day = _day(data.get(field)) if field else None
+        day = parse_day(data.get(field)) if field else None
         if day is None or self.until:
             return day
         return add_months(day, 12 * self.years + self.months)
-
-
-def _day(value: object) -> date | None:
-    """The day of an ISO date or date-time string; None for anything else."""
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
