@@ -142,6 +142,12 @@ def test_a_category_the_register_does_not_know_is_said_so_and_flagged_to_the_off
         [note] = db.session.scalars(select(RequestEvent.note).where(
             RequestEvent.request_id == request_id, RequestEvent.kind == "recipients_unknown"))
     assert note == "archive.notes"
+    with app.app_context():
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
+    page = client.get(f"/console/requests/{request_id}").text
+    assert "The recipients register does not know who receives archive.notes" in page
 
 
 @pytest.mark.parametrize(("entry", "complaint"), [
@@ -325,3 +331,11 @@ def test_an_erasure_held_up_by_contracts_carries_on_by_itself_when_they_end(
     for key in open_orders:
         assert orders[key]["kept_until"] == add_months(done.date(), 84).isoformat()
         assert "kept_under_a_legal_duty" in orders[key]["flags"]
+
+
+def test_a_legal_duty_s_period_is_one_number_for_the_planner_and_the_answer():
+    """Orders' `kept` names no period of its own: it runs from the duty's anchor and years."""
+    rules = parse_rules({"orders": {
+        "on_erasure": "minimise", "anchor": "completed_at", "retain_years": 7,
+        "keep": ["order_number"], "legal_basis": "a law", "kept": {"open": "7 years after"}}})
+    assert rules["orders"].kept.end({"completed_at": "2020-02-29"}) == date(2027, 2, 28)

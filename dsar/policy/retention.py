@@ -82,13 +82,17 @@ def parse_rules(data: Mapping[str, object]) -> dict[str, RetentionRule]:
             )
         follows = raw.get("follows")
         kept = raw.get("kept")
+        if isinstance(kept, dict) and not (kept.get("until") or kept.get("after")) and (
+                raw.get("anchor") and raw.get("retain_years")):
+            # The legal duty's own period: one number for the planner and the answer.
+            kept = {**kept, "after": raw["anchor"], "years": raw["retain_years"]}
         if kept is not None and not (
             isinstance(kept, dict) and not set(kept) - _KEPT_KEYS and kept.get("open")
             and bool(kept.get("until")) != bool(kept.get("after"))
         ):
             raise RetentionRulesError(
                 f"[{category}] kept needs `open` and either `until` or `after` (with years "
-                "or months)")
+                "or months), or a category's anchor and retain_years to run from")
         rules[category] = RetentionRule(
             category=category,
             policy=str(raw.get("policy", "")),

@@ -42,7 +42,7 @@ from dsar.web.delivery import stored_file
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import OfficerError, create_officer
 from dsar.work import decisions, mails, tasks
-from dsar.work.content import OVER_RETENTION, found_records
+from dsar.work.content import OVER_RETENTION, RECIPIENTS_UNKNOWN, found_records
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -91,6 +91,7 @@ def detail(request_id: str) -> ResponseReturnValue:
         days_left=days_left(found.due_at, utcnow()), answer_ready=answer_ready,
         TaskStatus=TaskStatus, review=_review_records(found), mails=mails.owed_mails(found),
         kept_too_long=[e.note for e in events if e.kind == OVER_RETENTION],
+        recipients_unknown=[e.note for e in events if e.kind == RECIPIENTS_UNKNOWN],
         overdue_mail_ids=set(db.session.scalars(select(OutgoingMail.id).where(
             OutgoingMail.request_id == found.id, mails.overdue_filter()))),
     )

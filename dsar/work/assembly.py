@@ -18,6 +18,7 @@ from dsar.transitions import record_event, transition
 from dsar.work import decisions, documents, mails, outcomes, plans
 from dsar.work.content import (
     OVER_RETENTION,
+    RECIPIENTS_UNKNOWN,
     answer_content,
     past_retention,
     unknown_recipients,
@@ -112,7 +113,7 @@ def _store_access_json(request: DsarRequest) -> int:
     unknown = unknown_recipients(sections)
     if unknown:
         # The answer says plainly that they are not established; the officer must find out.
-        record_event(request, "recipients_unknown", actor="system", note=", ".join(unknown))
+        record_event(request, RECIPIENTS_UNKNOWN, actor="system", note=", ".join(unknown))
     kept_too_long = past_retention(sections)
     if kept_too_long:
         # The answer shows each such record flagged; the shop must erase or justify them.

@@ -30,6 +30,8 @@ PAST_RETENTION = "kept_past_its_retention_period"
 KEPT_BY_LAW = "kept_under_a_legal_duty"
 #: The event that tells the officer an answer found records kept past their end.
 OVER_RETENTION = "over_retention"
+#: The event that tells the officer an answer has categories the recipients register lacks.
+RECIPIENTS_UNKNOWN = "recipients_unknown"
 #: What a record says of its keeping when the policy sets no period for its category.
 NO_PERIOD = "no period set in our policy"
 
