@@ -43,12 +43,20 @@ log = logging.getLogger("dsar.worker")
 PR_SET_PDEATHSIG = 1
 
 
+#: Whether a job is running in this process now (jobs run in the main thread).
+_in_job = False
+
+
 def die_with_parent() -> None:
-    """In a process this worker forks (RQ's scheduler, the PDF renderers): be killed when
-    the worker dies. A worker killed with SIGKILL gets no chance to stop them, and RQ's
-    scheduler would otherwise live on alone, holding its lock, for as long as the machine.
+    """In a process this worker forks between jobs (RQ's scheduler): be killed when the
+    worker dies. A worker killed with SIGKILL gets no chance to stop it, and the scheduler
+    would otherwise live on alone, holding its lock, for as long as the machine.
+
+    Not for what a job forks (the PDF renderers' pool): Linux ties the signal to the thread
+    that forked, the pool forks replacement workers from a thread of its own, and a worker
+    killed when that thread ends may hold the pool's queue lock and hang the job.
     """
-    if sys.platform == "linux":
+    if sys.platform == "linux" and not _in_job:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
@@ -60,8 +68,13 @@ class RecyclingWorker(SimpleWorker):
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         """Runs a job, counting it."""
+        global _in_job
         self.jobs_run += 1
-        super().execute_job(job, queue)
+        _in_job = True
+        try:
+            super().execute_job(job, queue)
+        finally:
+            _in_job = False
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         """Notes a SIGTERM or SIGINT, then stops as RQ does (after the job at hand)."""

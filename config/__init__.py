@@ -62,6 +62,9 @@ class Config:
     # Seconds one delivery attempt holds a mail; a worker killed while sending leaves the
     # mail to be sent again (with the same Message-ID) once this has passed.
     MAIL_SEND_LEASE = 120
+    # Seconds each step of a conversation with the SMTP server may take; shorter than the
+    # lease, so a stalled server is given up on before the mail could be claimed again.
+    MAIL_TIMEOUT = 30
     RATELIMIT_INTAKE = "10 per hour"
     # Verification mails one address gets in a day, however many clients ask for it; further
     # submissions are answered as usual and stored, but mail nobody (no inbox flooded).

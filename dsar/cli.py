@@ -7,14 +7,16 @@ from datetime import datetime
 
 import click
 import pyotp
+from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from flask_migrate.cli import db as db_group
+from sqlalchemy import func, select
 
 from dsar import audit
-from dsar.answer.sealing import new_key
+from dsar.answer.sealing import new_key, sealer_for
 from dsar.app import create_app
 from dsar.extensions import db
-from dsar.models import AuditHead
+from dsar.models import AuditHead, StoredChunk
 from dsar.runner import run
 from dsar.web.officers import OfficerError, create_officer, find_officer, issue_token
 
@@ -98,6 +100,20 @@ def storage_new_key() -> None:
     """Prints a new random key for DSAR_STORAGE_KEY (it needs no app, so it works before one
     is set)."""
     click.echo(new_key())
+
+
+@storage_group.command("usage")
+@with_appcontext
+def storage_usage() -> None:
+    """How many stored chunks each key seals: a key may leave DSAR_STORAGE_KEY once it
+    seals none."""
+    sealing = sealer_for(current_app.config).sealing_key_id
+    counts = db.session.execute(
+        select(StoredChunk.key_id, func.count()).group_by(StoredChunk.key_id)).all()
+    for key_id, count in counts:
+        click.echo(f"{key_id}  {count} chunks{'  (seals new files)' if key_id == sealing else ''}")
+    if not counts:
+        click.echo("Nothing is stored.")
 
 
 def main() -> None:

@@ -138,6 +138,9 @@ def test_a_category_the_register_does_not_know_is_said_so_and_flagged_to_the_off
     assert notes["recipients_known"] is False
     assert notes["recipients"] == ["Perhaps an archive service.", RECIPIENTS_UNKNOWN]
     assert "Not yet established: our privacy officer has been asked" in text
+    assert data["transfers"] == [] and data["transfers_unknown"] == ["Notes in the archive"]
+    assert "None of the data in this answer leaves" not in text
+    assert "whether that data leaves the European Economic Area" in text
     with app.app_context():
         [note] = db.session.scalars(select(RequestEvent.note).where(
             RequestEvent.request_id == request_id, RequestEvent.kind == "recipients_unknown"))

@@ -13,11 +13,12 @@ import re
 import time
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer import storage
 from dsar.answer.sealing import SealError, new_key
+from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent, StoredChunk, StoredFile
 from dsar.work import jobs
@@ -150,3 +151,22 @@ def test_an_answer_is_deleted_when_its_link_expires(app, client, inbox, run_jobs
     text = _visible(page.text)
     assert ("This link has expired. Please make a new request" in text
             or "when its link expired; we keep no copy of it." in text), text
+
+
+def test_a_stored_file_cut_short_never_opens(app):
+    """Dropping a file's last chunks leaves a chunk sealed as 'more follows' at the end."""
+    with app.app_context():
+        request = DsarRequest(id="f" * 32, type="access", email="cut@example.org",
+                              due_at=utcnow())
+        db.session.add(request)
+        content = bytes(range(256)) * (storage.CHUNK_BYTES * 5 // 2 // 256)
+        storage.write(request.id, "report.pdf", content)
+        db.session.commit()
+        assert storage.read(request.id, "report.pdf") == content
+        file_id = db.session.scalar(select(StoredFile.id).where(
+            StoredFile.request_id == request.id))
+        db.session.execute(delete(StoredChunk).where(StoredChunk.file_id == file_id,
+                                                     StoredChunk.seq == 2))
+        db.session.commit()
+        with pytest.raises(SealError, match="altered or is not where it belongs"):
+            storage.read(request.id, "report.pdf")

@@ -160,6 +160,24 @@ def test_a_worker_killed_mid_send_repeats_the_mail_at_most_once_with_its_message
     assert _mail(app, request_id, "answer_ready").attempts == 2
 
 
+def test_a_mail_server_that_stalls_after_taking_a_mail_gets_it_once(
+    app, client, processes, tmp_path
+):
+    """The server takes the mail, then never answers QUIT: after MAIL_TIMEOUT the mail
+    counts as sent, and no lease lapsing or sweep sends it again."""
+    port, mailbox = _free_port(), tmp_path / "mailbox"
+    processes.smtp_sink(port, mailbox)
+    (mailbox / "hang").touch()
+    settings = _sink_settings(port, DSAR_MAIL_TIMEOUT="2")
+    processes.worker(**settings)
+    processes.scheduler(**settings)
+    request_id = _submit(client, "nina@example.org")
+    wait_for(lambda: _mail(app, request_id, "verify").sent_at, "the send recorded", 30)
+    time.sleep(6)  # leases of 2 s lapse and the sweep runs every second: nothing may come
+    assert len(received(mailbox)) == 1
+    assert _mail(app, request_id, "verify").attempts == 1
+
+
 def test_mail_is_retried_through_a_long_outage_and_the_officer_sees_it_overdue(
     app, client, processes, tmp_path
 ):

@@ -102,6 +102,9 @@ def report_head(
         "automated_decisions": {"article": "15(1)(h)", "text": automated_decisions},
         "recipients": _recipients(sections),
         "transfers": _transfers(sections),
+        "transfers_unknown": [found.category.title for section in sections
+                              for found in section.found
+                              if found.count and found.recipients is None],
         "rights": rights_for((found.category.title, found.category.legal_basis)
                              for section in sections for found in section.found
                              if found.count),

@@ -7,7 +7,7 @@ or moved within one, fails to open instead of showing the wrong person's data.
 DSAR_STORAGE_KEY holds one or more keys, comma-separated, each 32 random bytes in URL-safe
 base64 (`dsar storage new-key` makes one). The first key seals; every key listed opens, so a
 key is rotated by putting the new one first and dropping the old one once nothing sealed
-with it is left (answers live for days, not years).
+with it is left (`dsar storage usage` counts the chunks each key seals).
 """
 
 from __future__ import annotations

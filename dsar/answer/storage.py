@@ -41,9 +41,10 @@ def _sealer() -> Sealer:
     return sealer
 
 
-def _where(file_id: int, seq: int) -> bytes:
-    """What a chunk is bound to: the file row it belongs to and its place in it."""
-    return f"dsar stored chunk\0{file_id}\0{seq}".encode()
+def _where(request_id: str, name: str, file_id: int, seq: int, last: bool) -> bytes:
+    """What a chunk is bound to: its request, file and row, its place, and whether it ends
+    the file, so that no chunk opens anywhere else and a file cut short does not open."""
+    return f"dsar stored chunk\0{request_id}\0{name}\0{file_id}\0{seq}\0{int(last)}".encode()
 
 
 @contextmanager
@@ -82,13 +83,19 @@ def put(request_id: str, name: str, source: IO[bytes]) -> None:
     db.session.flush()
     source.seek(0)
     size = seq = 0
-    while chunk := source.read(CHUNK_BYTES):
+    chunk = source.read(CHUNK_BYTES)
+    while True:
+        following = source.read(CHUNK_BYTES) if chunk else b""
         db.session.execute(insert(StoredChunk), {
             "file_id": stored.id, "seq": seq, "key_id": sealer.sealing_key_id,
-            "data": sealer.seal(chunk, _where(stored.id, seq)),
+            "data": sealer.seal(chunk, _where(request_id, name, stored.id, seq,
+                                              last=not following)),
         })
         size += len(chunk)
         seq += 1
+        if not following:
+            break
+        chunk = following
     stored.size = size
 
 
@@ -119,26 +126,29 @@ def chunks(request_id: str, name: str) -> Iterator[bytes]:
     ).first()
     if found is None:
         raise FileNotFoundError(f"{request_id}/{name}")
-    return _opened(found.id, found.size)
+    return _opened(request_id, name, found.id)
 
 
-def _opened(file_id: int, size: int) -> Iterator[bytes]:
-    """The opened chunks of a file, one query each, checked to add up to its size."""
+def _opened(request_id: str, name: str, file_id: int) -> Iterator[bytes]:
+    """The opened chunks of a file, one query each, up to the one sealed as its last."""
     sealer = _sealer()
-    seq = total = 0
-    while total < size:
+    seq = 0
+    while True:
         row = db.session.execute(
             select(StoredChunk.key_id, StoredChunk.data)
             .where(StoredChunk.file_id == file_id, StoredChunk.seq == seq)
         ).first()
         if row is None:
             raise SealError(f"stored file {file_id} lacks chunk {seq}")
-        chunk = sealer.open(row.key_id, row.data, _where(file_id, seq))
-        total += len(chunk)
+        following = db.session.scalar(select(StoredChunk.id).where(
+            StoredChunk.file_id == file_id, StoredChunk.seq == seq + 1)) is not None
+        # Opened as the last chunk exactly when no chunk follows: a file cut short, or one
+        # with a chunk added, fails here.
+        yield sealer.open(row.key_id, row.data,
+                          _where(request_id, name, file_id, seq, last=not following))
+        if not following:
+            return
         seq += 1
-        yield chunk
-    if total != size:
-        raise SealError(f"stored file {file_id} has {total} bytes, not {size}")
 
 
 def reading(request_id: str, name: str) -> IO[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -75,18 +75,25 @@ def resume_due(today: date | None = None) -> int:
 
 
 def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
-    """Plans one request's deferred records again and carries out what is no longer blocked."""
+    """Plans one request's deferred records again and carries out what is no longer blocked.
+
+    Each system's erasure is committed with its holds as soon as it is done, so a system
+    failing after it cannot undo the record of what the others did.
+    """
     request = db.session.get(DsarRequest, request_id)
     if request is None:
         return 0
-    found = _everything_of(request.email)
+    email, held = request.email, {name: holds.held_keys(request.email, name)
+                                  for name in current_registry().names}
+    db.session.commit()  # no transaction is held while the systems are read
+    found = _everything_of(email, held)
     # The whole of the person's records, as at the first plan: an account waits on the
     # contracts of other systems.
     decisions = plan_erasure([record for _, record in found], load_rules(), today)
     planned = {(connector, record.category, record.key): decision
                for (connector, record), decision in zip(found, decisions, strict=True)}
+    records = {(connector, record.category, record.key): record for connector, record in found}
     due: dict[str, list[tuple[DeferredErasure, Decision]]] = defaultdict(list)
-    letter: list[dict[str, Any]] = []
     now = utcnow()
     for item in items:
         decision = planned.get((item.connector, item.category, item.record_key))
@@ -94,48 +101,63 @@ def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
             item.resolved_at, item.outcome = now, "gone"
         elif decision.disposition in (Disposition.ERASE, Disposition.MINIMISE):
             due[item.connector].append((item, decision))
-    records = {(connector, record.category, record.key): record for connector, record in found}
+    db.session.commit()
+    letter: list[dict[str, Any]] = []
     carried_out: list[tuple[str, Record, Outcome]] = []
     for connector_name, pairs in due.items():
-        connector = current_registry().create(connector_name, current_app.config)
-        done = {(o.category, o.key): o for o in connector.erase(
-            Subject(email=request.email), [decision for _, decision in pairs])}
+        try:
+            connector = current_registry().create(connector_name, current_app.config)
+            done = {(o.category, o.key): o for o in connector.erase(
+                Subject(email=email), [decision for _, decision in pairs])}
+        except Exception:  # that system stays as it was; the next run tries it again
+            db.session.rollback()
+            log.exception("request_id=%s connector=%s state=deferred-erasure-failed",
+                          request_id, connector_name)
+            continue
         for item, decision in pairs:
             result = done.get((item.category, item.record_key))
-            outcome = result.done if result else "unchanged"
-            if result is None or outcome not in ("erased", "minimised"):
+            # Whatever the connector says, the record was dealt with: never tried hourly again.
+            item.resolved_at, item.outcome = now, result.done if result else "unchanged"
+            if result is None or result.done not in ("erased", "minimised"):
                 continue
             carried_out.append(
                 (connector_name, records[(connector_name, item.category, item.record_key)],
                  result))
-            item.resolved_at, item.outcome = now, outcome
-            if outcome == "minimised":
+            if result.done == "minimised":
                 holds.hold(request, connector_name, decision_to_json(decision))
-            letter.append(_letter_item(connector_name, item, decision, outcome))
+            letter.append(_letter_item(connector_name, item, decision, result.done))
+        db.session.commit()
+    if letter:
+        _tell(request, letter, carried_out, now)
     resolved = sum(1 for item in items if item.resolved_at is not None)
-    if letter:
-        owed = mails.owe(request, f"{mails.FOLLOW_UP_PREFIX}{today.isoformat()}")
-        owed.payload = {"items": letter}
-        record_event(request, "erasure_carried_on", actor="system",
-                     note=f"{len(letter)} records, their contracts ended")
-        # Art. 19 again, for what was done now: only to those that had it.
-        notifier = get_notifier()
-        for recipient, listed in sorted(notices.for_records(carried_out).items()):
-            notifier.notify(request, recipient, {"items": listed, "occasion": today.isoformat()})
-    db.session.commit()
-    if letter:
-        mails.dispatch_unsent(request)
-    log.info("request_id=%s state=deferred-erasure-resumed resolved=%d", request.id, resolved)
+    log.info("request_id=%s state=deferred-erasure-resumed resolved=%d", request_id, resolved)
     return resolved
 
 
-def _everything_of(email: str) -> list[tuple[str, Record]]:
+def _tell(request: DsarRequest, letter: list[dict[str, Any]],
+          carried_out: list[tuple[str, Record, Outcome]], now: datetime) -> None:
+    """Owes the person the follow-up letter and the recipients their notices (Art. 19),
+    each its own mail for this run, then sends them."""
+    occasion = now.isoformat(timespec="seconds")
+    owed = mails.owe(request, f"{mails.FOLLOW_UP_PREFIX}{occasion}")
+    owed.payload = {"items": letter}
+    record_event(request, "erasure_carried_on", actor="system",
+                 note=f"{len(letter)} records, their contracts ended")
+    notifier = get_notifier()
+    for recipient, listed in sorted(notices.for_records(carried_out).items()):
+        notifier.notify(request, recipient, {"items": listed, "occasion": occasion})
+    db.session.commit()
+    mails.dispatch_unsent(request)
+
+
+def _everything_of(email: str, held: Mapping[str, dict[str, tuple[str, ...]]]
+                   ) -> list[tuple[str, Record]]:
     """Every record of the person in every system, those kept by law found by key."""
     found: list[tuple[str, Record]] = []
     registry = current_registry()
     for name in registry.names:
         connector = registry.create(name, current_app.config)
-        subject = Subject(email=email, held=holds.held_keys(email, name))
+        subject = Subject(email=email, held=held.get(name, {}))
         found.extend((name, record) for record in connector.export(subject))
     return found
 

@@ -142,7 +142,7 @@ def redrive(request: DsarRequest) -> None:
 
 def _wants_document(request: DsarRequest) -> bool:
     """Whether the request waits for its PDF: being answered, or delivered without it."""
-    if request.json_ready_at is None:
+    if request.json_ready_at is None or request.answer_deleted_at is not None:
         return False
     if request.status == RequestStatus.IN_PROGRESS:
         return True

@@ -18,6 +18,7 @@ from dsar.answer import storage
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, StoredFile
+from dsar.policy.lifecycle import RequestStatus
 from dsar.transitions import record_event
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ def delete_for_erasure(erasure: DsarRequest) -> int:
         select(DsarRequest).where(
             DsarRequest.email == erasure.email,
             DsarRequest.id != erasure.id,
+            # Answered requests: one still being answered keeps what it is made from.
+            DsarRequest.status == RequestStatus.COMPLETED,
             DsarRequest.answer_deleted_at.is_(None),
             DsarRequest.id.in_(select(StoredFile.request_id)),
         )

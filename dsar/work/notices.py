@@ -135,7 +135,10 @@ def _corrected(notices: Notices, request: DsarRequest, connector: str,
                               f"({receipt.condition}): check, and tell them of the correction "
                               "if they did")
             continue
-        notices[name].append({"what": title, "known": change["key"],
+        # A recipient that knows the person by e-mail address is told that, not our key.
+        known = (f"e-mail address {request.email}"
+                 if any("email" in field for field in receipt.known_by) else change["key"])
+        notices[name].append({"what": title, "known": known,
                               "fields": [field_label(labels, change["field"])],
                               "new": change["new"]})
 

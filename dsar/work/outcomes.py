@@ -74,6 +74,7 @@ def _letter_frame(request: DsarRequest) -> dict[str, Any]:
         "subject": {"email": request.email},
         "erased": [], "minimised": [], "blocked": [], "corrected": [],
         "consent_withdrawn": [], "restriction": None, "offers_stopped": False,
+        "offer_to_end_subscription": False,
         "rights": [dict(right) for right in RIGHTS],
         "complaint": dict(COMPLAINT),
     }
@@ -121,9 +122,9 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
                 carries_on = deferrals.defer(request, connector, decision)
                 outcome["blocked"].append({**item, "reason": decision["reason"],
                                            "carries_on": carries_on})
-    # Ending a subscription is the person's own way to have its erasure sooner: say so.
-    outcome["offer_to_end_subscription"] = any(
-        "subscription" in item["reason"] for item in outcome["blocked"])
+                if decision["category"] == "subscriptions":
+                    # Ending it is the person's own way to have the erasure sooner: say so.
+                    outcome["offer_to_end_subscription"] = True
 
 
 def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> None:

@@ -64,13 +64,13 @@ def _redrive_tasks(stale_before: datetime) -> int:
     the task is still pending died before it took the task.
     """
     lost = db.session.scalars(
-        select(ConnectorTask).where(
+        select(ConnectorTask.id).where(
             ConnectorTask.status == TaskStatus.RUNNING,
             func.coalesce(ConnectorTask.heartbeat_at, ConnectorTask.updated_at) < stale_before,
         )
     ).all()
-    for task in lost:
-        tasks.worker_lost(task)
+    for task_id in lost:
+        tasks.worker_lost(task_id, stale_before)
     waiting = db.session.scalars(
         select(ConnectorTask).where(
             ConnectorTask.status == TaskStatus.PENDING,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from dsar.answer import findings
 from dsar.clock import utcnow
@@ -118,20 +118,21 @@ def run_task(task_id: int) -> None:
             return
         _record_failure(task_id, exc)
     else:
-        task = _task(task_id)
-        if not leases.held(task, token):
-            # The sweep took this run for dead and started another: that one's result counts.
-            db.session.rollback()
+        # Kept only while the lease is this run's, in one statement: the sweep may have
+        # taken this run for dead and started another, whose result then counts.
+        kept = rows_changed(
+            update(ConnectorTask)
+            .where(ConnectorTask.id == task_id, ConnectorTask.status == TaskStatus.RUNNING,
+                   ConnectorTask.attempts == token)
+            .values(result=result, status=TaskStatus.SUCCEEDED, error=None,
+                    waiting_since=None, next_attempt_at=None, finished_at=utcnow())
+        )
+        db.session.commit()
+        if not kept:
             log.warning("request_id=%s connector=%s state=lease-lost", request_id,
                         connector_name)
             return
-        task.result = result
-        task.status = TaskStatus.SUCCEEDED
-        task.error = None
-        task.waiting_since = None
-        task.next_attempt_at = None
-        task.finished_at = utcnow()
-        db.session.commit()
+        task = _task(task_id)
         log.info("request_id=%s connector=%s state=succeeded", request_id, connector_name)
         if task.request.status == RequestStatus.DENIED:
             findings.discard(request_id)  # denied while this export ran: nothing to keep
@@ -234,6 +235,7 @@ def _record_failure(task_id: int, exc: Exception) -> None:
                          note=f"{task.connector}: {type(exc).__name__}")
         again = now - task.waiting_since < timedelta(seconds=config["TASK_RETRY_WINDOW"])
     else:
+        task.waiting_since = None  # no longer an outage being waited out
         again = task.attempts < config["TASK_MAX_ATTEMPTS"]
     log.warning(
         "request_id=%s connector=%s state=error attempt=%d temporary=%s again=%s error_type=%s",
@@ -257,30 +259,45 @@ def _record_failure(task_id: int, exc: Exception) -> None:
     db.session.commit()
 
 
-def worker_lost(task: ConnectorTask) -> None:
+def worker_lost(task_id: int, stale_before: datetime) -> None:
     """For the sweep: a running task whose lease lapsed runs again at once.
 
     Its worker died (killed, out of memory, its machine gone); that may well not happen
     again. A task that keeps killing its workers is paced by the sweep and given up once
-    TASK_RETRY_WINDOW has passed, like a system that stays down.
+    TASK_RETRY_WINDOW has passed, like a system that stays down. The task is taken back
+    only if it is still the run the sweep saw lapse: one that ended or beat meanwhile is
+    left alone.
     """
+    task = _task(task_id)
     now = utcnow()
-    task.error = "the worker running this task stopped before it finished"
-    if task.waiting_since is None:
-        task.waiting_since = now
-    elif now - task.waiting_since >= timedelta(seconds=current_app.config["TASK_RETRY_WINDOW"]):
-        task.status = TaskStatus.FAILED
-        task.finished_at = now
+    since = task.waiting_since or now
+    window = timedelta(seconds=current_app.config["TASK_RETRY_WINDOW"])
+    give_up = now - since >= window and task.waiting_since is not None
+    error = "the worker running this task stopped before it finished"
+    taken = rows_changed(
+        update(ConnectorTask)
+        .where(
+            ConnectorTask.id == task_id,
+            ConnectorTask.status == TaskStatus.RUNNING,
+            ConnectorTask.attempts == task.attempts,
+            func.coalesce(ConnectorTask.heartbeat_at, ConnectorTask.updated_at) < stale_before,
+        )
+        .values(status=TaskStatus.FAILED if give_up else TaskStatus.PENDING, error=error,
+                waiting_since=since, next_attempt_at=None,
+                finished_at=now if give_up else None)
+    )
+    db.session.commit()
+    if not taken:
+        return
+    task = _task(task_id)
+    log.warning("request_id=%s connector=%s state=worker-lost attempt=%d gave_up=%s",
+                task.request_id, task.connector, task.attempts, give_up)
+    if give_up:
         record_event(task.request, "task_failed", actor="system",
-                     note=f"{task.connector}: {task.error}")
+                     note=f"{task.connector}: {error}")
         db.session.commit()
         claim_assembly(task.request_id)
         return
-    task.status = TaskStatus.PENDING
-    task.next_attempt_at = None
-    log.warning("request_id=%s connector=%s state=worker-lost attempt=%d", task.request_id,
-                task.connector, task.attempts)
-    db.session.commit()
     task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id)
     db.session.commit()
 
