@@ -33,6 +33,8 @@ class Config:
     STORAGE_KEY = ""
     VERIFY_MAX_AGE = 86400
     REPORT_LINK_MAX_AGE = 7 * 86400
+    # How long the link to a request's status page works: well past any deadline.
+    STATUS_LINK_MAX_AGE = 180 * 86400
     # A connector failure that may pass (a refused connection, a timeout, a lock) is waited
     # out: tried again after TASK_RETRY_DELAY seconds, then twice as long each time up to
     # TASK_RETRY_MAX_DELAY, for TASK_RETRY_WINDOW seconds before the task fails. Any other

@@ -16,7 +16,17 @@ from dsar.answer.sealing import parse_keys
 from dsar.extensions import csrf, db, limiter, mail, migrate
 from dsar.policy.lifecycle import CLOSED_STATUSES
 from dsar.registry import ConnectorRegistry
-from dsar.web import api, auth, console, delivery, errors, intake, security, verification
+from dsar.web import (
+    api,
+    auth,
+    console,
+    delivery,
+    errors,
+    intake,
+    security,
+    status,
+    verification,
+)
 from dsar.web.bodies import SafeJSONRequest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(delivery.bp)
+    app.register_blueprint(status.bp)
     app.register_blueprint(api.bp)
     errors.init_app(app)
     security.init_app(app)

@@ -15,6 +15,7 @@ class Purpose(StrEnum):
 
     VERIFY = "dsar.verify-email"
     REPORT = "dsar.report-link"
+    STATUS = "dsar.request-status"
 
 
 class TokenProblem(StrEnum):

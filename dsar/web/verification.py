@@ -19,6 +19,7 @@ from dsar.tokens import Purpose, TokenError, unsign
 from dsar.transitions import transition
 from dsar.web.errors import error_response
 from dsar.web.forms import ConfirmForm
+from dsar.web.status import status_token
 from dsar.work import tasks
 
 bp = Blueprint("verification", __name__)
@@ -131,7 +132,8 @@ def confirm_submit(token: str) -> str | tuple[str, int]:
         dsar_request = confirm(token)
     except VerificationError as exc:
         return _problem_page(exc)
-    return render_template("verify/done.html", request_=dsar_request)
+    return render_template("verify/done.html", request_=dsar_request,
+                           status_token=status_token(dsar_request.id))
 
 
 @bp.post("/api/v1/requests/verify")

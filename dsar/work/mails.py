@@ -242,6 +242,10 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
             body=render_template("mail/recipient_notice.txt", **context),
         )
     kind = MailKind(owed.kind)
+    if kind is not MailKind.VERIFY:
+        # Every mail after the confirmation leads to the request's status page as well.
+        context["status_link"] = external_url(
+            "status.page", token=sign(Purpose.STATUS, {"r": request.id}))
     if kind is MailKind.RESTRICTION_LIFTING:
         context["reason"] = (owed.payload or {}).get("reason", "")
     elif kind is MailKind.VERIFY:

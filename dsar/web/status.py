@@ -1,0 +1,68 @@
+"""The requester's status page: where their request stands, behind a signed link of its own.
+
+Reached from the confirmation page and from the mails. It shows the steps, the due date and
+any extension, and what happens next; it refreshes itself while work runs, with no
+JavaScript. Without a valid link it reveals nothing, not even whether a request exists.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template
+
+from dsar.extensions import db
+from dsar.models import DsarRequest
+from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestType
+from dsar.policy.progress import UNDER_WAY, Facts, next_step, steps
+from dsar.tokens import Purpose, TokenError, sign, unsign
+
+bp = Blueprint("status", __name__)
+
+#: Seconds between the page's own refreshes while the request is under way.
+REFRESH_SECONDS = 15
+
+
+def status_token(request_id: str) -> str:
+    """The token of a request's status page."""
+    return sign(Purpose.STATUS, {"r": request_id})
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """A page reached by a token in its address is nobody's to keep: no cache, no index."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/status/<token>")
+def page(token: str) -> str | tuple[str, int]:
+    """Where the request stands, step by step."""
+    try:
+        payload = unsign(Purpose.STATUS, token, current_app.config["STATUS_LINK_MAX_AGE"])
+    except TokenError:
+        return render_template("status/problem.html"), 404
+    found = db.session.get(DsarRequest, payload.get("r", ""))
+    if found is None:
+        return render_template("status/problem.html"), 404
+    facts = Facts(
+        status=found.status,
+        systems=len(found.tasks),
+        systems_done=sum(1 for task in found.tasks if task.status in TASK_ENDS),
+        needs_officer=_needs_officer(found),
+    )
+    return render_template(
+        "status/page.html", request_=found, steps=steps(facts), next=next_step(found.status),
+        refresh=REFRESH_SECONDS if found.status in UNDER_WAY else None,
+    )
+
+
+def _needs_officer(found: DsarRequest) -> bool:
+    """Whether the request waits for an officer before its answer or its action."""
+    kind = RequestType(found.type)
+    config = current_app.config
+    if kind is RequestType.ERASURE:
+        return bool(config["ERASURE_REQUIRES_APPROVAL"])
+    if kind in ACCESS_TYPES:
+        return bool(config["REVIEW_ACCESS_REPORTS"])
+    return kind is RequestType.RECTIFICATION

@@ -1,0 +1,84 @@
+"""The requester's status page: reached from the confirmation page and the mails, it shows
+where the request stands and what comes next, and reveals nothing without its link."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from connectors.shop.seed import DEMO_EMAIL
+from dsar.policy.lifecycle import RequestStatus
+from dsar.policy.progress import Facts, StepState, steps
+from dsar.tokens import Purpose, sign
+from tests.helpers import csrf_token, link_in, text_of
+
+STATUS_LINK = re.compile(r'href="(/status/[^"]+)"')
+
+
+def _visible(page: str) -> str:
+    """A page's text as a person reads it."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def _confirm_in_the_browser_way(client, inbox, run_jobs, email=DEMO_EMAIL):
+    """Submits through the API and confirms through the pages; returns the done page."""
+    assert client.post("/api/v1/requests",
+                       json={"email": email, "type": "access"}).status_code == 202
+    run_jobs()
+    [mail] = inbox.to(email)
+    link = link_in(mail)
+    page = client.get(link)
+    return client.post(link, data={"csrf_token": csrf_token(page.text)})
+
+
+def test_the_status_page_follows_the_request_from_confirmation_to_answer(
+    app, client, inbox, run_jobs, seeded_shop
+):
+    """Right after confirming: gathering, 0 of 5 systems, refreshing itself. Once answered:
+    every step done, no refresh; the answer mail leads to the same page."""
+    done = _confirm_in_the_browser_way(client, inbox, run_jobs)
+    assert "Follow your request" in done.text
+    [status_link] = STATUS_LINK.findall(done.text)
+
+    page = client.get(status_link)
+    assert page.status_code == 200
+    text = _visible(page.text)
+    assert "Done: Received" in text and "Done: Confirmed by you" in text
+    assert "Now: Gathering from our 5 systems (0 of 5 done)" in text
+    assert "To come: Answer sent to you" in text
+    assert '<meta http-equiv="refresh" content="15">' in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+    run_jobs()
+    text = _visible(client.get(status_link).text)
+    assert "Done: Gathering from our 5 systems" in text
+    assert "Done: Answer sent to you" in text
+    assert "Your answer was sent to you by e-mail" in text
+    assert 'http-equiv="refresh"' not in client.get(status_link).text
+    [answer] = [m for m in inbox.to(DEMO_EMAIL) if m["Subject"].startswith("The answer")]
+    assert f"Where your request stands: http://dsar.test{status_link}" in text_of(answer)
+
+
+def test_without_its_link_the_page_reveals_nothing(app, client, inbox, run_jobs):
+    """A forged token, another purpose's token, or one for no request: the same 404."""
+    done = _confirm_in_the_browser_way(client, inbox, run_jobs, "wim@example.org")
+    [status_link] = STATUS_LINK.findall(done.text)
+    request_id = re.search(r"<code>([0-9a-f]{32})</code>", done.text).group(1)
+    with app.app_context():
+        others = [sign(Purpose.REPORT, {"r": request_id}), sign(Purpose.STATUS, {"r": "0" * 32})]
+    pages = [client.get(f"/status/{token}") for token in [*others, status_link[-10:]]]
+    assert {page.status_code for page in pages} == {404}
+    assert len({_visible(page.text) for page in pages}) == 1
+    assert request_id not in pages[0].text
+
+
+def test_a_request_waiting_for_the_officer_says_so():
+    """An erasure whose plan waits for approval: gathering done, the officer's check now."""
+    found = steps(Facts(status=RequestStatus.AWAITING_APPROVAL, systems=5, systems_done=5,
+                        needs_officer=True))
+    assert [(step.title, step.state) for step in found] == [
+        ("Received", StepState.DONE), ("Confirmed by you", StepState.DONE),
+        ("Gathering from our 5 systems", StepState.DONE),
+        ("Checked by our privacy officer", StepState.CURRENT),
+        ("Answer sent to you", StepState.TO_COME)]
