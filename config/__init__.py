@@ -32,6 +32,8 @@ class Config:
     # from SECRET_KEY.
     STORAGE_KEY = ""
     VERIFY_MAX_AGE = 86400
+    # Seconds after which a requester who has not confirmed is reminded, once; 0: never.
+    VERIFY_REMINDER_AFTER = 12 * 3600
     REPORT_LINK_MAX_AGE = 7 * 86400
     # How long the link to a request's status page works: well past any deadline.
     STATUS_LINK_MAX_AGE = 180 * 86400

@@ -28,6 +28,7 @@ class MailKind(StrEnum):
     """The mails a request can cause; each kind goes out at most once per request."""
 
     VERIFY = "verify"
+    VERIFY_REMINDER = "verify_reminder"  # once, before an unconfirmed request lapses
     ANSWER_READY = "answer_ready"
     DOCUMENT_READY = "document_ready"  # the PDF, made again after the JSON went out alone
     RESTRICTION_LIFTING = "restriction_lifting"
@@ -35,6 +36,9 @@ class MailKind(StrEnum):
     EXTENDED = "extended"
     DELAYED = "delayed"  # a system failed for good: we are on it, and answer by the due date
 
+
+#: The mails that carry the verification link.
+VERIFYING = frozenset({MailKind.VERIFY, MailKind.VERIFY_REMINDER})
 
 #: Art. 19 notices to recipients are of kind "notice:<recipient>", one per recipient.
 NOTICE_PREFIX = "notice:"
@@ -47,6 +51,7 @@ FOLLOW_UP_PREFIX = "follow_up:"
 
 SUBJECTS = {
     MailKind.VERIFY: "Please confirm your privacy request",
+    MailKind.VERIFY_REMINDER: "Reminder: please confirm your privacy request",
     MailKind.ANSWER_READY: "The answer to your privacy request is ready",
     MailKind.DOCUMENT_READY: "The document of your privacy answer is ready",
     MailKind.RESTRICTION_LIFTING: "The restriction of your data will be lifted",
@@ -141,7 +146,7 @@ def _name(kind: str) -> str:
 
 def _of_no_use(owed: OutgoingMail, request: DsarRequest) -> str | None:
     """Why an owed mail would be of no use now, or None while it is."""
-    if owed.kind == MailKind.VERIFY and request.status != RequestStatus.AWAITING_VERIFICATION:
+    if owed.kind in VERIFYING and request.status != RequestStatus.AWAITING_VERIFICATION:
         return "the request is no longer waiting for its confirmation"
     answer_link = owed.kind in (MailKind.ANSWER_READY, MailKind.DOCUMENT_READY)
     if answer_link and request.answer_deleted_at is not None:
@@ -242,14 +247,16 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
             body=render_template("mail/recipient_notice.txt", **context),
         )
     kind = MailKind(owed.kind)
-    if kind is not MailKind.VERIFY:
+    if kind not in VERIFYING:
         # Every mail after the confirmation leads to the request's status page as well.
         context["status_link"] = external_url(
             "status.page", token=sign(Purpose.STATUS, {"r": request.id}))
     if kind is MailKind.RESTRICTION_LIFTING:
         context["reason"] = (owed.payload or {}).get("reason", "")
-    elif kind is MailKind.VERIFY:
+    elif kind in VERIFYING:
         token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
+        lapses = request.received_at + timedelta(seconds=current_app.config["VERIFY_MAX_AGE"])
+        context["lapses"] = f"{lapses:%-d %B %Y at %H:%M} UTC"
         context["link"] = external_url("verification.confirm_page", token=token)
         context["hours"] = current_app.config["VERIFY_MAX_AGE"] // 3600
     elif kind in (MailKind.ANSWER_READY, MailKind.DOCUMENT_READY):

@@ -36,11 +36,13 @@ def sweep() -> None:
     assembled = _redrive_answers(stale_before)
     documents_redriven = _redrive_documents(stale_before)
     resent = _redrive_mails(stale_before)
+    reminded = _remind_unverified()
     expired = _expire_unverified()
     answers_deleted = keeping.delete_expired()
     log.info(
-        "sweep tasks=%d answers=%d documents=%d mails=%d expired=%d answers_deleted=%d",
-        redriven, assembled, documents_redriven, resent, expired, answers_deleted,
+        "sweep tasks=%d answers=%d documents=%d mails=%d reminded=%d expired=%d "
+        "answers_deleted=%d",
+        redriven, assembled, documents_redriven, resent, reminded, expired, answers_deleted,
     )
 
 
@@ -143,6 +145,34 @@ def _redrive_mails(stale_before: datetime) -> int:
     for mail in owed:
         mails.dispatch(mail)
     return len(owed)
+
+
+def _remind_unverified() -> int:
+    """Owes one reminder to each requester whose verification mail went out a while ago and
+    who has not confirmed yet. A request whose mail was withheld (too many for one address
+    that day) gets none: a reminder must not become a way to flood an inbox."""
+    after = current_app.config["VERIFY_REMINDER_AFTER"]
+    if not after:
+        return 0
+    cutoff = utcnow() - timedelta(seconds=after)
+    waiting = db.session.scalars(
+        select(DsarRequest)
+        .join(OutgoingMail, OutgoingMail.request_id == DsarRequest.id)
+        .where(
+            DsarRequest.status == RequestStatus.AWAITING_VERIFICATION,
+            DsarRequest.received_at < cutoff,
+            OutgoingMail.kind == mails.MailKind.VERIFY,
+            OutgoingMail.sent_at.is_not(None),
+            ~DsarRequest.id.in_(select(OutgoingMail.request_id).where(
+                OutgoingMail.kind == mails.MailKind.VERIFY_REMINDER)),
+        )
+    ).all()
+    for request in waiting:
+        mails.owe(request, mails.MailKind.VERIFY_REMINDER)
+    db.session.commit()
+    for request in waiting:
+        mails.dispatch_unsent(request)
+    return len(waiting)
 
 
 def _expire_unverified() -> int:
