@@ -87,6 +87,10 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     answer_deleted_at: Mapped[datetime | None]
     answer_deleted_reason: Mapped[str | None] = mapped_column(String(20))
 
+    # A second request of the same kind, confirmed while this person's first was open,
+    # joins that one instead of running again.
+    joined_to_id: Mapped[str | None] = mapped_column(ForeignKey("dsar_requests.id"))
+
     assigned_to: Mapped[Officer | None] = relationship()
 
     tasks: Mapped[list[ConnectorTask]] = relationship(

@@ -115,8 +115,9 @@ def test_refused_transitions(current, target):
 
 
 def test_closed_statuses_are_the_ends():
-    """Completed, denied and expired are ends; a failed request still needs the officer."""
-    assert {S.COMPLETED, S.DENIED, S.EXPIRED} == CLOSED_STATUSES
+    """Completed, denied, expired and joined are ends; a failed request still needs the
+    officer."""
+    assert {S.COMPLETED, S.DENIED, S.EXPIRED, S.JOINED} == CLOSED_STATUSES
     assert {S.AWAITING_VERIFICATION, S.VERIFIED, S.AWAITING_APPROVAL,
                              S.IN_PROGRESS, S.FAILED} == OPEN_STATUSES
 

@@ -82,3 +82,28 @@ def test_a_request_waiting_for_the_officer_says_so():
         ("Gathering from our 5 systems", StepState.DONE),
         ("Checked by our privacy officer", StepState.CURRENT),
         ("Answer sent to you", StepState.TO_COME)]
+
+
+def test_the_same_request_twice_joins_the_open_one_and_runs_nothing_twice(
+    app, client, inbox, run_jobs, seeded_shop, officer_token
+):
+    """Intake answers both alike; confirming the second joins the first (still waiting for
+    the officer), says so, leads to the first's status page, and starts no tasks."""
+    app.config["REVIEW_ACCESS_REPORTS"] = True  # the first stays open, held for review
+    first_done = _confirm_in_the_browser_way(client, inbox, run_jobs)
+    run_jobs()
+    [first_link] = STATUS_LINK.findall(first_done.text)
+    second = client.post("/api/v1/requests", json={"email": DEMO_EMAIL, "type": "access"})
+    assert second.status_code == 202 and second.json["status"] == "awaiting_verification"
+    run_jobs()
+    verify = [m for m in inbox.to(DEMO_EMAIL) if "/verify/" in text_of(m)][-1]
+    link = link_in(verify)
+    page = client.get(link)
+    done = client.post(link, data={"csrf_token": csrf_token(page.text)})
+    assert "You already have the same request open with us" in _visible(done.text)
+    assert STATUS_LINK.findall(done.text) == [first_link]
+    run_jobs()
+    auth = {"Authorization": f"Bearer {officer_token}"}
+    joined = client.get(f"/api/v1/requests/{second.json['id']}", headers=auth).json
+    assert joined["status"] == "joined" and joined["tasks"] == []
+    assert "Now: Checked by our privacy officer" in _visible(client.get(first_link).text)

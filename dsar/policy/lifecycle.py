@@ -35,6 +35,8 @@ class RequestStatus(StrEnum):
     DENIED = "denied"
     FAILED = "failed"
     EXPIRED = "expired"
+    # Confirmed while the same person already had the same request open: answered there.
+    JOINED = "joined"
 
 
 class TaskStatus(StrEnum):
@@ -52,7 +54,7 @@ TASK_ENDS = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED})
 
 _S = RequestStatus
 TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
-    _S.AWAITING_VERIFICATION: frozenset({_S.VERIFIED, _S.EXPIRED}),
+    _S.AWAITING_VERIFICATION: frozenset({_S.VERIFIED, _S.EXPIRED, _S.JOINED}),
     _S.VERIFIED: frozenset({_S.AWAITING_APPROVAL, _S.IN_PROGRESS, _S.DENIED}),
     _S.AWAITING_APPROVAL: frozenset({_S.IN_PROGRESS, _S.DENIED}),
     # Erasure and rectification gather first, then wait for the officer's approval.
@@ -62,6 +64,7 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     _S.COMPLETED: frozenset(),
     _S.DENIED: frozenset(),
     _S.EXPIRED: frozenset(),
+    _S.JOINED: frozenset(),
 }
 
 

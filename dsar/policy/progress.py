@@ -93,4 +93,7 @@ def next_step(status: RequestStatus) -> str:
         RequestStatus.EXPIRED:
             "This request was never confirmed and has lapsed. You are welcome to make a new "
             "one.",
+        RequestStatus.JOINED:
+            "You already had the same request open with us, so this one joined it: follow "
+            "that one.",
     }.get(status, "")

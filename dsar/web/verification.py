@@ -9,14 +9,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from dsar.clock import utcnow
 from dsar.extensions import csrf, db, rows_changed
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, TokenError, unsign
-from dsar.transitions import transition
+from dsar.transitions import record_event, transition
 from dsar.web.errors import error_response
 from dsar.web.forms import ConfirmForm
 from dsar.web.status import status_token
@@ -90,11 +90,43 @@ def confirm(token: str) -> DsarRequest:
         db.session.rollback()
         raise VerificationError(LinkProblem.USED)
     db.session.refresh(dsar_request)
+    already = _same_request_open(dsar_request)
+    if already is not None:
+        # Proven to be theirs now, so it may be said: the open request answers this one,
+        # and no second set of tasks runs.
+        dsar_request.joined_to_id = already.id
+        transition(dsar_request, RequestStatus.JOINED, actor="requester",
+                   note=f"the same request {already.id} was open")
+        record_event(already, "request_joined", actor="requester", note=dsar_request.id)
+        db.session.commit()
+        return dsar_request
     transition(dsar_request, RequestStatus.VERIFIED, actor="requester")
     tasks.start(dsar_request, actor="system")
     db.session.commit()
     tasks.enqueue_pending(dsar_request)
     return dsar_request
+
+
+#: A request in one of these is being worked on: a second of the same kind joins it.
+_WORKED_ON = (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS,
+              RequestStatus.AWAITING_APPROVAL, RequestStatus.FAILED)
+
+
+def _same_request_open(dsar_request: DsarRequest) -> DsarRequest | None:
+    """The person's open request that asks the same (type, corrections, ground), if any."""
+    candidates = db.session.scalars(
+        select(DsarRequest).where(
+            DsarRequest.email == dsar_request.email,
+            DsarRequest.type == dsar_request.type,
+            DsarRequest.id != dsar_request.id,
+            DsarRequest.status.in_(_WORKED_ON),
+        ).order_by(DsarRequest.received_at)
+    )
+    for candidate in candidates:
+        if (candidate.corrections, candidate.restriction_ground) == (
+                dsar_request.corrections, dsar_request.restriction_ground):
+            return candidate
+    return None
 
 
 def _problem_page(exc: VerificationError) -> tuple[str, int]:
@@ -132,8 +164,9 @@ def confirm_submit(token: str) -> str | tuple[str, int]:
         dsar_request = confirm(token)
     except VerificationError as exc:
         return _problem_page(exc)
+    followed = dsar_request.joined_to_id or dsar_request.id
     return render_template("verify/done.html", request_=dsar_request,
-                           status_token=status_token(dsar_request.id))
+                           status_token=status_token(followed))
 
 
 @bp.post("/api/v1/requests/verify")
