@@ -126,7 +126,9 @@ def wait_for_heading(browser: webdriver.Chrome, text: str) -> str:
 
 
 def link_to(server: str, message: EmailMessage) -> str:
-    """The one link to the live server in a mail."""
-    found = re.findall(re.escape(server) + r"/[^\s\"<>]+", text_of(message))
+    """The link a mail is about (to the confirmation or the answer): the one to the live
+    server that is not to the request's status page."""
+    found = [link for link in re.findall(re.escape(server) + r"/[^\s\"<>]+", text_of(message))
+             if not link.startswith(f"{server}/status/")]
     assert len(found) == 1, f"expected one link to {server} in {message['Subject']!r}: {found}"
     return str(found[0])

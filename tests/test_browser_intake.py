@@ -81,3 +81,19 @@ def test_an_invalid_address_shows_the_error_and_keeps_what_was_typed(
     assert browser.find_element(By.ID, "name").get_property("value") == "Anna Bakker"
     run_jobs()
     assert inbox.messages == []
+
+
+def test_the_form_shows_only_what_fits_the_request(live_server, browser):
+    """The correction fields only for a correction, the grounds only for a restriction; the
+    rest of the form is the same for every request."""
+    browser.get(live_server + "/")
+    corrections = browser.find_element(By.CSS_SELECTOR, "fieldset.only-for.rectification")
+    ground = browser.find_element(By.ID, "ground")
+    kind = Select(browser.find_element(By.ID, "type"))
+    kind.select_by_value("access")
+    assert not corrections.is_displayed() and not ground.is_displayed()
+    kind.select_by_value("rectification")
+    assert corrections.is_displayed() and not ground.is_displayed()
+    kind.select_by_value("restriction")
+    assert ground.is_displayed() and not corrections.is_displayed()
+    assert browser.find_element(By.ID, "email").is_displayed()
