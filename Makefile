@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean screenshots
+.PHONY: run test bench lint clean screenshots translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+## translations: the gettext catalogues (translations/*/LC_MESSAGES/*.po) compiled for use
+translations: $(STAMP)
+	$(BIN)/pybabel -q compile -d translations
+
 ## run: everything on this machine, on embedded defaults (see README)
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/dsar db upgrade
 	@if [ -z "$$DSAR_SHOP_DATABASE_URL" ]; then $(BIN)/dsar shop seed --customers 300 --if-empty; fi
 	$(BIN)/dsar run
 
 ## test: the whole suite; the browser tests need Debian's chromium (installed when missing)
-test: $(STAMP)
+test: $(STAMP) translations
 	scripts/ensure-browser
 	$(BIN)/pytest
 

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
+from dsar import i18n
 from dsar.answer.sealing import parse_keys
 from dsar.extensions import csrf, db, limiter, mail, migrate
 from dsar.policy.lifecycle import CLOSED_STATUSES
@@ -53,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    i18n.init_app(app, str(ROOT / "translations"))
 
     app.extensions["dsar.connectors"] = ConnectorRegistry.discover()
 

@@ -47,6 +47,8 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     )
     email: Mapped[str] = mapped_column(String(320), index=True)  # normalised
     name: Mapped[str | None] = mapped_column(String(200))
+    # The language the request was made in; every later page and mail about it follows it.
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
     customer_number: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

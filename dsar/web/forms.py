@@ -5,23 +5,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from dsar.i18n import LANGUAGES
 from dsar.policy.corrections import validate_corrections
 from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType
 
 TYPE_LABELS = {
-    RequestType.ACCESS: "See the data you hold about me (access)",
-    RequestType.PORTABILITY: "Give me my data in a machine-readable file (portability)",
-    RequestType.RECTIFICATION: "Correct my data (rectification)",
-    RequestType.ERASURE: "Delete my data (erasure)",
-    RequestType.RESTRICTION: "Restrict the use of my data (restriction)",
-    RequestType.OBJECTION: "Stop using my data for offers (objection)",
+    RequestType.ACCESS: _l("See the data you hold about me (access)"),
+    RequestType.PORTABILITY: _l("Give me my data in a machine-readable file (portability)"),
+    RequestType.RECTIFICATION: _l("Correct my data (rectification)"),
+    RequestType.ERASURE: _l("Delete my data (erasure)"),
+    RequestType.RESTRICTION: _l("Restrict the use of my data (restriction)"),
+    RequestType.OBJECTION: _l("Stop using my data for offers (objection)"),
 }
 
 
@@ -40,7 +42,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def no_control_characters(_form: object, field: Field) -> None:
     """Refuses a value with invisible control characters in it."""
     if isinstance(field.data, str) and _CONTROL.search(field.data):
-        raise ValidationError("Remove the invisible control characters from this field.")
+        raise ValidationError(_l("Remove the invisible control characters from this field."))
 
 
 MAX_EMAIL = 254
@@ -52,54 +54,55 @@ MAX_DETAILS = 4000
 class CorrectionsForm(Form):
     """The new values of a correction; only those filled in are corrected."""
 
-    name = StringField("Name", filters=[_strip])
-    phone = StringField("Phone number", filters=[_strip])
-    street = StringField("Street and house number", filters=[_strip])
-    postal_code = StringField("Postal code", filters=[_strip])
-    city = StringField("City", filters=[_strip])
-    country = StringField("Country (two letters, e.g. NL)", filters=[_strip])
-    billing_street = StringField("Billing street and house number", filters=[_strip])
-    billing_postal_code = StringField("Billing postal code", filters=[_strip])
-    billing_city = StringField("Billing city", filters=[_strip])
-    billing_country = StringField("Billing country (two letters)", filters=[_strip])
+    name = StringField(_l("Name"), filters=[_strip])
+    phone = StringField(_l("Phone number"), filters=[_strip])
+    street = StringField(_l("Street and house number"), filters=[_strip])
+    postal_code = StringField(_l("Postal code"), filters=[_strip])
+    city = StringField(_l("City"), filters=[_strip])
+    country = StringField(_l("Country (two letters, e.g. NL)"), filters=[_strip])
+    billing_street = StringField(_l("Billing street and house number"),
+                                 filters=[_strip])
+    billing_postal_code = StringField(_l("Billing postal code"), filters=[_strip])
+    billing_city = StringField(_l("Billing city"), filters=[_strip])
+    billing_country = StringField(_l("Billing country (two letters)"), filters=[_strip])
 
 
 class RequestForm(FlaskForm):
     """A data subject request as a person or an API client submits it."""
 
     email = StringField(
-        "Your e-mail address",
-        validators=[DataRequired("Enter your e-mail address."), Length(max=MAX_EMAIL),
+        _l("Your e-mail address"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=MAX_EMAIL),
                     no_control_characters,
-                    Email("Enter an e-mail address such as name@example.nl.")],
-        description="We send a link to this address to confirm it is yours.",
+                    Email(_l("Enter an e-mail address such as name@example.nl."))],
+        description=_l("We send a link to this address to confirm it is yours."),
         filters=[_strip],
     )
     type = SelectField(
-        "What would you like us to do?",
+        _l("What would you like us to do?"),
         choices=[
             SelectChoice(t.value, TYPE_LABELS[t]) for t in RequestType
         ],
-        validators=[DataRequired("Choose what you would like us to do.")],
+        validators=[DataRequired(_l("Choose what you would like us to do."))],
     )
     name = StringField(
-        "Your name (optional)",
+        _l("Your name (optional)"),
         validators=[Optional(), Length(max=MAX_NAME), no_control_characters],
         filters=[_strip],
     )
     customer_number = StringField(
-        "Customer number (optional)",
+        _l("Customer number (optional)"),
         validators=[Optional(), Length(max=MAX_CUSTOMER_NUMBER), no_control_characters],
         filters=[_strip],
     )
     details = TextAreaField(
-        "Anything we should know (optional)",
+        _l("Anything we should know (optional)"),
         validators=[Optional(), Length(max=MAX_DETAILS), no_control_characters],
     )
-    corrections = FormField(CorrectionsForm, label="For a correction: the right values")
+    corrections = FormField(CorrectionsForm, label=_l("For a correction: the right values"))
     ground = SelectField(
-        "For a restriction: why",
-        choices=[SelectChoice("", "Choose a reason")]
+        _l("For a restriction: why"),
+        choices=[SelectChoice("", _l("Choose a reason"))]
         + [SelectChoice(key, text) for key, text in RESTRICTION_GROUNDS.items()],
         validators=[Optional()],
     )
@@ -144,7 +147,11 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if broken:
         return {}, broken
     type_values, errors = validate_type_fields(payload)
-    payload = {k: v for k, v in payload.items() if k not in TYPE_FIELDS}
+    language = payload.get("language")
+    if language is not None and language not in LANGUAGES:
+        errors["language"] = "One of: " + ", ".join(LANGUAGES) + "."
+    type_values["language"] = language
+    payload = {k: v for k, v in payload.items() if k not in TYPE_FIELDS and k != "language"}
     for key in payload:
         if key not in REQUEST_FIELDS:
             errors[key] = "Unknown field."
@@ -160,7 +167,7 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
     formdata = MultiDict({k: v for k, v in payload.items() if v is not None})
     form = RequestForm(formdata=formdata, meta={"csrf": False})
     if not form.validate():
-        return {}, {name: messages[0] for name, messages in form.errors.items()}
+        return {}, {name: str(messages[0]) for name, messages in form.errors.items()}
     return {**{key: form[key].data for key in REQUEST_FIELDS}, **type_values}, {}
 
 

@@ -21,8 +21,10 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from sqlalchemy import func, select
 
+from dsar import i18n
 from dsar.clock import utcnow
 from dsar.extensions import csrf, db, limiter
 from dsar.models import DsarRequest, OutgoingMail
@@ -59,6 +61,8 @@ def submit(values: dict[str, Any]) -> DsarRequest:
         name=values.get("name") or None,
         customer_number=values.get("customer_number") or None,
         details=values.get("details") or None,
+        # Chosen in the API call, else the language the form was shown in.
+        language=values.get("language") or str(get_locale() or i18n.DEFAULT),
         corrections=values.get("corrections"),
         restriction_ground=values.get("ground"),
         received_at=received,

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from dsar.clock import utcnow
 from dsar.extensions import csrf, db, rows_changed
+from dsar.i18n import use_request_language
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, TokenError, unsign
@@ -150,6 +151,7 @@ def confirm_page(token: str) -> str | tuple[str, int]:
         dsar_request = check(token)
     except VerificationError as exc:
         return _problem_page(exc)
+    use_request_language(dsar_request.language)
     return render_template("verify/confirm.html", form=ConfirmForm(), request_=dsar_request)
 
 
@@ -164,6 +166,7 @@ def confirm_submit(token: str) -> str | tuple[str, int]:
         dsar_request = confirm(token)
     except VerificationError as exc:
         return _problem_page(exc)
+    use_request_language(dsar_request.language)
     followed = dsar_request.joined_to_id or dsar_request.id
     return render_template("verify/done.html", request_=dsar_request,
                            status_token=status_token(followed))

@@ -9,9 +9,11 @@ from enum import StrEnum
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import and_, select, update
 
+from dsar import i18n
 from dsar.clock import utcnow
 from dsar.extensions import db, rows_changed
 from dsar.models import DsarRequest, OutgoingMail
@@ -50,8 +52,8 @@ ALERT_PREFIX = "alert:"
 FOLLOW_UP_PREFIX = "follow_up:"
 
 SUBJECTS = {
-    MailKind.VERIFY: "Please confirm your privacy request",
-    MailKind.VERIFY_REMINDER: "Reminder: please confirm your privacy request",
+    MailKind.VERIFY: _l("Please confirm your privacy request"),
+    MailKind.VERIFY_REMINDER: _l("Reminder: please confirm your privacy request"),
     MailKind.ANSWER_READY: "The answer to your privacy request is ready",
     MailKind.DOCUMENT_READY: "The document of your privacy answer is ready",
     MailKind.RESTRICTION_LIFTING: "The restriction of your data will be lifted",
@@ -213,7 +215,20 @@ def message_id(owed: OutgoingMail) -> str:
 
 
 def compose(owed: OutgoingMail, request: DsarRequest) -> Message:
-    """Builds an owed mail, with a fresh signed link where it carries one."""
+    """Builds an owed mail in the request's language, with a fresh signed link where it
+    carries one."""
+    with i18n.for_request(None if _to_recipient(owed) else request.language):
+        return _compose(owed, request)
+
+
+def _to_recipient(owed: OutgoingMail) -> bool:
+    """Whether a mail goes to a recipient or an officer rather than the requester: it is
+    then in dsar's default language, not the requester's."""
+    return owed.kind.startswith((NOTICE_PREFIX, ALERT_PREFIX))
+
+
+def _compose(owed: OutgoingMail, request: DsarRequest) -> Message:
+    """Builds an owed mail in the language in force."""
     context: dict[str, object] = {
         "request": request, "controller": current_app.config["CONTROLLER_NAME"]
     }
@@ -256,7 +271,7 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
     elif kind in VERIFYING:
         token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
         lapses = request.received_at + timedelta(seconds=current_app.config["VERIFY_MAX_AGE"])
-        context["lapses"] = f"{lapses:%-d %B %Y at %H:%M} UTC"
+        context["lapses"] = f"{i18n.day(lapses)}, {lapses:%H:%M} UTC"
         context["link"] = external_url("verification.confirm_page", token=token)
         context["hours"] = current_app.config["VERIFY_MAX_AGE"] // 3600
     elif kind in (MailKind.ANSWER_READY, MailKind.DOCUMENT_READY):
@@ -264,7 +279,7 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
         context["link"] = external_url("delivery.answer", token=token)
         context["days"] = current_app.config["REPORT_LINK_MAX_AGE"] // 86400
     return Message(
-        subject=SUBJECTS[kind],
+        subject=str(SUBJECTS[kind]),
         recipients=[owed.to_address or request.email],
         body=render_template(f"mail/{kind}.txt", **context),
         html=render_template(f"mail/{kind}.html", **context),

@@ -1,0 +1,66 @@
+"""The languages a customer reads dsar in: Dutch and English, with Flask-Babel.
+
+The form's visible switch (`?lang=`) and the browser's Accept-Language pick the language of
+a page; a request keeps the one it was made in, and every later page and mail about it
+follows that (`for_request`), in the web app and in the workers alike. The officer console
+stays English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, force_locale, format_date, get_locale
+
+#: The languages dsar speaks, by code, each named in itself.
+LANGUAGES = {"nl": "Nederlands", "en": "English"}
+#: When nothing says otherwise.
+DEFAULT = "en"
+
+
+def select_locale() -> str:
+    """The language of what is rendered now."""
+    chosen = g.get("language") if has_request_context() else None
+    if chosen in LANGUAGES:
+        return str(chosen)
+    if has_request_context():
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            session["lang"] = asked
+            return str(asked)
+        if session.get("lang") in LANGUAGES:
+            return str(session["lang"])
+        return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT
+    return DEFAULT
+
+
+def use_request_language(language: str | None) -> None:
+    """Renders the rest of this web request in the language a stored request was made in."""
+    if language in LANGUAGES:
+        g.language = language
+
+
+@contextmanager
+def for_request(language: str | None) -> Iterator[None]:
+    """Renders in the language a stored request was made in (a worker's mails)."""
+    with force_locale(language if language in LANGUAGES else DEFAULT):
+        yield
+
+
+def init_app(app: Flask, translations: str) -> None:
+    """Wires Flask-Babel to the catalogues in `translations`."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["day"] = day
+
+
+def day(moment: date | datetime) -> str:
+    """A day as people write it in the language of the page: "25 December 2026", "25
+    december 2026"."""
+    return str(format_date(moment, "d MMMM y"))

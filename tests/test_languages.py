@@ -1,0 +1,95 @@
+"""Dutch and English: the catalogue leaves nothing untranslated, the form speaks the
+browser's language or the one chosen, and a request's mails and pages keep its language."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from dsar.app import ROOT
+from dsar.extensions import db
+from dsar.models import DsarRequest
+from tests.helpers import csrf_token, link_in, text_of
+
+DUTCH = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
+
+
+def _visible(page: str) -> str:
+    """A page's text as a person reads it."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_every_string_marked_for_translation_has_its_dutch():
+    """Each customer-facing string the code and templates mark has a Dutch translation
+    that is neither empty nor fuzzy: `make test` fails on an untranslated one."""
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    marked = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(
+            str(ROOT), method_map, options_map,
+            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None})
+    }
+    with (ROOT / "translations/nl/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalogue = {m.id: m for m in read_po(handle, locale="nl") if m.id}
+    assert len(marked) > 50
+    missing = sorted(marked - set(catalogue))
+    assert not missing, f"not in the Dutch catalogue (run pybabel extract/update): {missing}"
+    untranslated = sorted(i for i in marked if not catalogue[i].string or catalogue[i].fuzzy)
+    assert not untranslated, f"no Dutch yet: {untranslated}"
+
+
+def test_the_form_speaks_the_browser_s_language_and_the_switch_changes_it(client):
+    """Dutch for a Dutch browser, with lang="nl"; the switch to English sticks."""
+    page = client.get("/", headers=DUTCH)
+    assert '<html lang="nl">' in page.text
+    text = _visible(page.text)
+    assert "Uw persoonsgegevens bij Cplus" in text and "Verstuur mijn verzoek" in text
+    assert "Uw e-mailadres" in text and "Inzien welke gegevens u over mij hebt" in text
+    assert '<a href="?lang=en" lang="en" hreflang="en">English</a>' in page.text
+
+    english = client.get("/?lang=en", headers=DUTCH)
+    assert '<html lang="en">' in english.text and "Send my request" in english.text
+    assert "Send my request" in client.get("/", headers=DUTCH).text, "the choice sticks"
+
+
+def test_a_request_made_in_dutch_is_mailed_and_confirmed_in_dutch(
+    app, client, inbox, run_jobs
+):
+    """The form in Dutch stores the language; the mail and the confirm pages follow it,
+    even opened in a browser that asks for English."""
+    page = client.get("/", headers=DUTCH)
+    client.post("/", headers=DUTCH, data={"csrf_token": csrf_token(page.text),
+                                           "email": "joost@example.nl", "type": "access"})
+    with app.app_context():
+        stored = db.session.query(DsarRequest).filter_by(email="joost@example.nl").one()
+        assert stored.language == "nl"
+    run_jobs()
+    [mail] = inbox.to("joost@example.nl")
+    assert mail["Subject"] == "Bevestig uw privacyverzoek"
+    body = " ".join(text_of(mail).split())
+    assert body.startswith("Hallo,") and "De link werkt 24 uur en maar één keer." in body
+
+    english_browser = client.application.test_client()
+    link = link_in(mail)
+    confirm = english_browser.get(link, headers={"Accept-Language": "en"})
+    assert '<html lang="nl">' in confirm.text and "Bevestig mijn verzoek" in confirm.text
+    assert re.search(r"vóór <strong>\d{1,2} [a-z]+ \d{4}</strong>", confirm.text)
+    done = english_browser.post(link, data={"csrf_token": csrf_token(confirm.text)})
+    assert "Dank u, uw verzoek is bevestigd" in done.text
+
+
+def test_the_api_takes_a_language_and_refuses_an_unknown_one(app, client):
+    """`language` is stored as given; anything but nl or en names the field."""
+    made = client.post("/api/v1/requests", json={"email": "els@example.nl", "type": "access",
+                                                 "language": "nl"})
+    assert made.status_code == 202
+    with app.app_context():
+        assert db.session.get(DsarRequest, made.json["id"]).language == "nl"
+    refused = client.post("/api/v1/requests", json={"email": "els@example.nl",
+                                                    "type": "access", "language": "fr"})
+    assert refused.status_code == 422 and "language" in refused.json["error"]["fields"]
