@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from dsar.app import ROOT
 from dsar.extensions import db
 from dsar.models import DsarRequest
+from dsar.tokens import Purpose, sign
 from tests.helpers import csrf_token, link_in, text_of
 
 DUTCH = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
@@ -35,11 +36,17 @@ def test_every_string_marked_for_translation_has_its_dutch():
             keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None})
     }
     with (ROOT / "translations/nl/LC_MESSAGES/messages.po").open("rb") as handle:
-        catalogue = {m.id: m for m in read_po(handle, locale="nl") if m.id}
+        catalogue = {m.id[0] if isinstance(m.id, tuple) else m.id: m
+                     for m in read_po(handle, locale="nl") if m.id}
     assert len(marked) > 50
     missing = sorted(marked - set(catalogue))
     assert not missing, f"not in the Dutch catalogue (run pybabel extract/update): {missing}"
-    untranslated = sorted(i for i in marked if not catalogue[i].string or catalogue[i].fuzzy)
+
+    def translated(message) -> bool:
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        return all(forms) and not message.fuzzy
+
+    untranslated = sorted(i for i in marked if not translated(catalogue[i]))
     assert not untranslated, f"no Dutch yet: {untranslated}"
 
 
@@ -93,3 +100,18 @@ def test_the_api_takes_a_language_and_refuses_an_unknown_one(app, client):
     refused = client.post("/api/v1/requests", json={"email": "els@example.nl",
                                                     "type": "access", "language": "fr"})
     assert refused.status_code == 422 and "language" in refused.json["error"]["fields"]
+
+
+def test_a_dutch_request_s_status_page_is_in_dutch(app, client, inbox, run_jobs):
+    """Steps, the plural of systems, what happens next and the dates: all in Dutch."""
+    made = client.post("/api/v1/requests", json={"email": "anouk@example.nl",
+                                                 "type": "access", "language": "nl"})
+    run_jobs()
+    token = link_in(inbox.to("anouk@example.nl")[0]).rsplit("/", 1)[1]
+    client.post("/api/v1/requests/verify", json={"token": token})
+    with app.app_context():
+        link = f"/status/{sign(Purpose.STATUS, {'r': made.json['id']})}"
+    text = _visible(client.get(link, headers={"Accept-Language": "en"}).text)
+    assert "Nu: Verzamelen uit onze 5 systemen (0 van 5 klaar)" in text
+    assert "Klaar: Door u bevestigd" in text and "Wat er nu gebeurt" in text
+    assert re.search(r"Ons antwoord komt uiterlijk op \d{1,2} [a-z]+ \d{4}", text)

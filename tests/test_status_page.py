@@ -8,7 +8,7 @@ import re
 
 from connectors.shop.seed import DEMO_EMAIL
 from dsar.policy.lifecycle import RequestStatus
-from dsar.policy.progress import Facts, StepState, steps
+from dsar.policy.progress import Facts, StepKind, StepState, steps
 from dsar.tokens import Purpose, sign
 from tests.helpers import csrf_token, link_in, text_of
 
@@ -81,11 +81,10 @@ def test_a_request_waiting_for_the_officer_says_so():
     """An erasure whose plan waits for approval: gathering done, the officer's check now."""
     found = steps(Facts(status=RequestStatus.AWAITING_APPROVAL, systems=5, systems_done=5,
                         needs_officer=True))
-    assert [(step.title, step.state) for step in found] == [
-        ("Received", StepState.DONE), ("Confirmed by you", StepState.DONE),
-        ("Gathering from our 5 systems", StepState.DONE),
-        ("Checked by our privacy officer", StepState.CURRENT),
-        ("Answer sent to you", StepState.TO_COME)]
+    assert [(step.kind, step.state) for step in found] == [
+        (StepKind.RECEIVED, StepState.DONE), (StepKind.CONFIRMED, StepState.DONE),
+        (StepKind.GATHERING, StepState.DONE), (StepKind.CHECKED, StepState.CURRENT),
+        (StepKind.ANSWERED, StepState.TO_COME)]
 
 
 def test_the_same_request_twice_joins_the_open_one_and_runs_nothing_twice(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 
 from dsar.extensions import db
+from dsar.i18n import use_request_language
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestType
-from dsar.policy.progress import UNDER_WAY, Facts, next_step, steps
+from dsar.policy.progress import UNDER_WAY, Facts, steps
 from dsar.tokens import Purpose, TokenError, sign, unsign
 
 bp = Blueprint("status", __name__)
@@ -51,8 +52,9 @@ def page(token: str) -> str | tuple[str, int]:
         systems_done=sum(1 for task in found.tasks if task.status in TASK_ENDS),
         needs_officer=_needs_officer(found),
     )
+    use_request_language(found.language)
     return render_template(
-        "status/page.html", request_=found, steps=steps(facts), next=next_step(found.status),
+        "status/page.html", request_=found, steps=steps(facts),
         refresh=REFRESH_SECONDS if found.status in UNDER_WAY else None,
     )
 
