@@ -115,3 +115,24 @@ def test_a_dutch_request_s_status_page_is_in_dutch(app, client, inbox, run_jobs)
     assert "Nu: Verzamelen uit onze 5 systemen (0 van 5 klaar)" in text
     assert "Klaar: Door u bevestigd" in text and "Wat er nu gebeurt" in text
     assert re.search(r"Ons antwoord komt uiterlijk op \d{1,2} [a-z]+ \d{4}", text)
+
+
+def test_a_dutch_answer_mail_and_page_are_in_dutch(app, client, inbox, run_jobs, seeded_shop):
+    """The answer's mail and page follow the request: Dutch words, dates and decimals."""
+    made = client.post("/api/v1/requests", json={"email": "sanne.devries@example.nl",
+                                                 "type": "access", "language": "nl"})
+    assert made.status_code == 202
+    run_jobs()
+    token = link_in(inbox.to("sanne.devries@example.nl")[0]).rsplit("/", 1)[1]
+    client.post("/api/v1/requests/verify", json={"token": token})
+    run_jobs()
+    [answer] = [m for m in inbox.to("sanne.devries@example.nl")
+                if m["Subject"] == "Het antwoord op uw privacyverzoek is klaar"]
+    body = " ".join(text_of(answer).split())
+    assert "Open het hier:" in body and "Hoe uw verzoek ervoor staat:" in body
+    page = client.get(link_in(answer), headers={"Accept-Language": "en"})
+    text = _visible(page.text)
+    assert '<html lang="nl">' in page.text
+    assert "Uw antwoord als document (PDF)" in text
+    assert re.search(r"Deze link werkt tot [a-z]+dag \d{1,2} [a-z]+ \d{4} om \d\d:\d\d UTC", text)
+    assert re.search(r"\d+(,\d)? (KB|MB)", text)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from flask import Blueprint, Response, current_app, render_template, stream_with_context
+from flask_babel import get_locale, gettext
 
 from dsar.answer import storage
 from dsar.extensions import db
+from dsar.i18n import day, use_request_language
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, TokenError, unsign_with_expiry
@@ -41,13 +45,17 @@ def _answered_request(token: str) -> tuple[DsarRequest, datetime]:
             Purpose.REPORT, token, current_app.config["REPORT_LINK_MAX_AGE"])
     except TokenError as exc:
         if exc.problem == "expired":
-            raise AnswerUnavailable(410, "This link has expired. Please make a new request "
-                                         "to receive a fresh copy of your data.") from None
-        raise AnswerUnavailable(404, "This link is not valid. Please use the link in our "
-                                     "mail exactly as it is.") from None
+            raise AnswerUnavailable(410, gettext(
+                "This link has expired. Please make a new request to receive a fresh copy "
+                "of your data.")) from None
+        raise AnswerUnavailable(404, gettext(
+            "This link is not valid. Please use the link in our mail exactly as it is."
+        )) from None
     dsar_request = db.session.get(DsarRequest, payload.get("r", ""))
     if dsar_request is None or dsar_request.status != RequestStatus.COMPLETED:
-        raise AnswerUnavailable(404, "There is no answer behind this link.")
+        raise AnswerUnavailable(404, gettext("There is no answer behind this link."))
+    # From here on the page is about this request: in its language.
+    use_request_language(dsar_request.language)
     if dsar_request.answer_deleted_at is not None:
         raise _deleted(dsar_request)
     return dsar_request, expires_at
@@ -56,14 +64,15 @@ def _answered_request(token: str) -> tuple[DsarRequest, datetime]:
 def _deleted(dsar_request: DsarRequest) -> AnswerUnavailable:
     """Why an answer that was stored is no longer here, and how to have one again."""
     deleted_at = dsar_request.answer_deleted_at
-    when = f"{deleted_at.day} {deleted_at:%B %Y}" if deleted_at else ""
+    when = day(deleted_at) if deleted_at else ""
     if dsar_request.answer_deleted_reason == "erased":
-        why = (f"This answer was deleted on {when}, when we erased your data at your "
-               "request; we keep no copy of it.")
+        why = gettext("This answer was deleted on %(when)s, when we erased your data at your "
+                      "request; we keep no copy of it.", when=when)
     else:
-        why = f"This answer was deleted on {when}, when its link expired; we keep no copy of it."
-    return AnswerUnavailable(410, why + " To see what we hold about you now, please make a "
-                                        "new request.")
+        why = gettext("This answer was deleted on %(when)s, when its link expired; we keep no "
+                      "copy of it.", when=when)
+    return AnswerUnavailable(410, why + " " + gettext(
+        "To see what we hold about you now, please make a new request."))
 
 
 def _unavailable(exc: AnswerUnavailable) -> tuple[str, int, dict[str, str]]:
@@ -74,28 +83,36 @@ def _unavailable(exc: AnswerUnavailable) -> tuple[str, int, dict[str, str]]:
 def _missing_file() -> AnswerUnavailable:
     """The reason given when an answer's file is not where it was stored."""
     contact = current_app.config["CONTROLLER_CONTACT"]
-    return AnswerUnavailable(404, f"The answer file cannot be found. Please write to {contact}.")
+    return AnswerUnavailable(404, gettext(
+        "The answer file cannot be found. Please write to %(contact)s.", contact=contact))
 
 
-def human_size(size: int) -> str:
-    """A file's size as a person reads it: "840 bytes", "84 KB", "1.2 MB" (1 KB = 1000 bytes)."""
+def human_size(size: int, locale: str = "en") -> str:
+    """A file's size as a person reads it: "840 bytes", "84 KB", "1.2 MB" (1 KB = 1000 bytes),
+    the decimal sign as the language writes it ("1,2 MB" in Dutch)."""
     if size < 1000:
-        return f"{size} bytes"
+        return f"{size} bytes"  # the word is the same in Dutch
     amount = float(size)
     for unit in ("KB", "MB", "GB"):
         amount /= 1000
         # Stepping up before rounding would print "1000 KB" instead of "1.0 MB".
         if amount < 999.5 or unit == "GB":
             break
-    return f"{amount:.1f} {unit}" if amount < 9.95 else f"{amount:.0f} {unit}"
+    shown = format_decimal(round(amount, 1) if amount < 9.95 else round(amount),
+                           "0.0" if amount < 9.95 else "0", locale=locale)
+    return f"{shown} {unit}"
 
 
-def link_expiry(expires_at: datetime) -> str:
+#: When a link stops working, as a Babel date pattern; translated with the page's words.
+EXPIRY_PATTERN = "EEEE d MMMM y 'at' HH:mm"
+
+
+def link_expiry(expires_at: datetime, locale: str = "en", pattern: str = EXPIRY_PATTERN) -> str:
     """When a link stops working, in words: "Tuesday 1 December 2026 at 10:00 UTC".
 
     The seconds are dropped, never rounded up, so the time shown is never past the real end.
     """
-    return f"{expires_at:%A} {expires_at.day} {expires_at:%B %Y} at {expires_at:%H:%M} UTC"
+    return f"{format_datetime(expires_at, pattern, tzinfo=UTC, locale=locale)} UTC"
 
 
 @bp.get("/reports/<token>")
@@ -106,7 +123,8 @@ def answer(token: str) -> tuple[str, int, dict[str, str]]:
     except AnswerUnavailable as exc:
         return _unavailable(exc)
     # Only files that exist are offered: the PDF may follow the JSON, which the mail explains.
-    sizes = {name: human_size(size)
+    locale = str(get_locale())
+    sizes = {name: human_size(size, locale)
              for name, size in storage.sizes(dsar_request.id, FILES).items()}
     if not sizes:
         for filename in FILES:
@@ -114,7 +132,10 @@ def answer(token: str) -> tuple[str, int, dict[str, str]]:
         db.session.commit()
         return _unavailable(_missing_file())
     page = render_template("delivery/answer.html", token=token, request_=dsar_request,
-                           sizes=sizes, expires=link_expiry(expires_at))
+                           sizes=sizes, expires=link_expiry(
+                               expires_at, locale,
+                               # Translators: a Babel date pattern; words in 'quotes'.
+                               gettext("EEEE d MMMM y 'at' HH:mm")))
     return page, 200, PRIVATE
 
 

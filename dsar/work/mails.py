@@ -54,12 +54,12 @@ FOLLOW_UP_PREFIX = "follow_up:"
 SUBJECTS = {
     MailKind.VERIFY: _l("Please confirm your privacy request"),
     MailKind.VERIFY_REMINDER: _l("Reminder: please confirm your privacy request"),
-    MailKind.ANSWER_READY: "The answer to your privacy request is ready",
-    MailKind.DOCUMENT_READY: "The document of your privacy answer is ready",
-    MailKind.RESTRICTION_LIFTING: "The restriction of your data will be lifted",
-    MailKind.DENIED: "We cannot act on your privacy request",
-    MailKind.EXTENDED: "We need more time for your privacy request",
-    MailKind.DELAYED: "We are working on your privacy request",
+    MailKind.ANSWER_READY: _l("The answer to your privacy request is ready"),
+    MailKind.DOCUMENT_READY: _l("The document of your privacy answer is ready"),
+    MailKind.RESTRICTION_LIFTING: _l("The restriction of your data will be lifted"),
+    MailKind.DENIED: _l("We cannot act on your privacy request"),
+    MailKind.EXTENDED: _l("We need more time for your privacy request"),
+    MailKind.DELAYED: _l("We are working on your privacy request"),
 }
 
 
@@ -249,7 +249,7 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
     if owed.kind.startswith(FOLLOW_UP_PREFIX):
         context["items"] = (owed.payload or {}).get("items", [])
         return Message(
-            subject="We have finished erasing your data",
+            subject=str(_l("We have finished erasing your data")),
             recipients=[request.email],
             body=render_template("mail/follow_up.txt", **context),
             html=render_template("mail/follow_up.html", **context),
