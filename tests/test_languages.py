@@ -14,7 +14,8 @@ from dsar.app import ROOT
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.tokens import Purpose, sign
-from tests.helpers import csrf_token, link_in, text_of
+from dsar.web.officers import create_officer
+from tests.helpers import console_sign_in, csrf_token, link_in, text_of
 
 DUTCH = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
 
@@ -97,6 +98,13 @@ def test_the_api_takes_a_language_and_refuses_an_unknown_one(app, client):
     assert made.status_code == 202
     with app.app_context():
         assert db.session.get(DsarRequest, made.json["id"]).language == "nl"
+    with app.app_context():
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
+    assert '<dd lang="nl">Nederlands' in client.get(
+        f"/console/requests/{made.json['id']}").text, "the officer sees the language"
+    assert '<td lang="nl">Nederlands</td>' in client.get("/console/").text
     refused = client.post("/api/v1/requests", json={"email": "els@example.nl",
                                                     "type": "access", "language": "fr"})
     assert refused.status_code == 422 and "language" in refused.json["error"]["fields"]
