@@ -16,11 +16,10 @@ from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, TokenError, unsign_with_expiry
 from dsar.transitions import record_event
+from dsar.web.security import PRIVATE
 
 bp = Blueprint("delivery", __name__)
 
-#: The answer holds personal data: no cache, no index, no referrer anywhere on the way.
-PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 FILES = {
     "report.pdf": ("application/pdf", "privacy-answer.pdf"),

@@ -13,6 +13,17 @@ HEADERS = {
 }
 
 
+#: For pages and files reached by a token in their address: nobody's to keep or index.
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def keep_private(response: Response) -> Response:
+    """Marks a response reached by a token in its address: no cache, no index (an
+    after_request hook of the blueprints whose every page is such)."""
+    response.headers.update(PRIVATE)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Adds the headers to every response."""
 

@@ -7,7 +7,7 @@ JavaScript. Without a valid link it reveals nothing, not even whether a request 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, current_app, render_template
 
 from dsar.extensions import db
 from dsar.i18n import use_request_language
@@ -15,6 +15,7 @@ from dsar.models import DsarRequest
 from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestType
 from dsar.policy.progress import UNDER_WAY, Facts, steps
 from dsar.tokens import Purpose, TokenError, sign, unsign
+from dsar.web.security import keep_private
 
 bp = Blueprint("status", __name__)
 
@@ -27,13 +28,7 @@ def status_token(request_id: str) -> str:
     return sign(Purpose.STATUS, {"r": request_id})
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    """A page reached by a token in its address is nobody's to keep: no cache, no index."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+bp.after_request(keep_private)
 
 
 @bp.get("/status/<token>")

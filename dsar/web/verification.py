@@ -20,6 +20,7 @@ from dsar.tokens import Purpose, TokenError, unsign
 from dsar.transitions import record_event, transition
 from dsar.web.errors import error_response
 from dsar.web.forms import ConfirmForm
+from dsar.web.security import keep_private
 from dsar.web.status import status_token
 from dsar.work import tasks
 
@@ -136,12 +137,7 @@ def _problem_page(exc: VerificationError) -> tuple[str, int]:
     return render_template("verify/problem.html", message=message), status
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    """A page reached by a token in its address is nobody's to keep: no cache, no index."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+bp.after_request(keep_private)
 
 
 @bp.get("/verify/<token>")
