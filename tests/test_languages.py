@@ -105,9 +105,11 @@ def test_the_api_takes_a_language_and_refuses_an_unknown_one(app, client):
     assert '<dd lang="nl">Nederlands' in client.get(
         f"/console/requests/{made.json['id']}").text, "the officer sees the language"
     assert '<td lang="nl">Nederlands</td>' in client.get("/console/").text
-    refused = client.post("/api/v1/requests", json={"email": "els@example.nl",
-                                                    "type": "access", "language": "fr"})
-    assert refused.status_code == 422 and "language" in refused.json["error"]["fields"]
+    for wrong in ("fr", [], {"nl": 1}, 1):
+        refused = client.post("/api/v1/requests", json={"email": "els@example.nl",
+                                                        "type": "access", "language": wrong})
+        assert refused.status_code == 422, wrong
+        assert "language" in refused.json["error"]["fields"]
 
 
 def test_a_dutch_request_s_status_page_is_in_dutch(app, client, inbox, run_jobs):

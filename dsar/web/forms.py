@@ -148,7 +148,7 @@ def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
         return {}, broken
     type_values, errors = validate_type_fields(payload)
     language = payload.get("language")
-    if language is not None and language not in LANGUAGES:
+    if language is not None and (not isinstance(language, str) or language not in LANGUAGES):
         errors["language"] = "One of: " + ", ".join(LANGUAGES) + "."
     type_values["language"] = language
     payload = {k: v for k, v in payload.items() if k not in TYPE_FIELDS and k != "language"}
