@@ -26,8 +26,6 @@ from dsar.answer.sealing import Sealer, SealError, sealer_for
 from dsar.extensions import db
 from dsar.models import StoredChunk, StoredFile
 
-ANSWER_FILES = ("report.pdf", "report.json")
-
 #: Plaintext bytes per sealed chunk: large enough to keep rows few, small enough to stream.
 CHUNK_BYTES = 1 << 20
 
@@ -120,35 +118,42 @@ def chunks(request_id: str, name: str) -> Iterator[bytes]:
         FileNotFoundError: no such file is stored (at once, not at the first chunk).
         SealError: a chunk is missing, altered or sealed with a key no longer configured.
     """
+    return opened(request_id, name)[1]
+
+
+def opened(request_id: str, name: str) -> tuple[int, Iterator[bytes]]:
+    """A stored file's size and its content, chunk by chunk, from one look at the file.
+
+    Raises:
+        FileNotFoundError: no such file is stored (at once, not at the first chunk).
+    """
+    last_seq = (select(func.max(StoredChunk.seq)).where(StoredChunk.file_id == StoredFile.id)
+                .scalar_subquery())
     found = db.session.execute(
-        select(StoredFile.id, StoredFile.size)
+        select(StoredFile.id, StoredFile.size, last_seq)
         .where(StoredFile.request_id == request_id, StoredFile.name == name)
     ).first()
     if found is None:
         raise FileNotFoundError(f"{request_id}/{name}")
-    return _opened(request_id, name, found.id)
+    file_id, size, last = found
+    return size, _opened(request_id, name, file_id, -1 if last is None else last)
 
 
-def _opened(request_id: str, name: str, file_id: int) -> Iterator[bytes]:
-    """The opened chunks of a file, one query each, up to the one sealed as its last."""
+def _opened(request_id: str, name: str, file_id: int, last: int) -> Iterator[bytes]:
+    """The opened chunks of a file, one query each. The one stored last must open as sealed
+    last: a file cut short, or one with a chunk added, fails."""
     sealer = _sealer()
-    seq = 0
-    while True:
+    if last < 0:
+        raise SealError(f"stored file {file_id} has no chunks")
+    for seq in range(last + 1):
         row = db.session.execute(
             select(StoredChunk.key_id, StoredChunk.data)
             .where(StoredChunk.file_id == file_id, StoredChunk.seq == seq)
         ).first()
         if row is None:
             raise SealError(f"stored file {file_id} lacks chunk {seq}")
-        following = db.session.scalar(select(StoredChunk.id).where(
-            StoredChunk.file_id == file_id, StoredChunk.seq == seq + 1)) is not None
-        # Opened as the last chunk exactly when no chunk follows: a file cut short, or one
-        # with a chunk added, fails here.
         yield sealer.open(row.key_id, row.data,
-                          _where(request_id, name, file_id, seq, last=not following))
-        if not following:
-            return
-        seq += 1
+                          _where(request_id, name, file_id, seq, last=seq == last))
 
 
 def reading(request_id: str, name: str) -> IO[str]:

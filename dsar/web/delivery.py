@@ -153,7 +153,6 @@ def answer_file(token: str, filename: str) -> Response | tuple[str, int, dict[st
         return _unavailable(_missing_file())
     record_event(dsar_request, "answer_downloaded", actor="requester", note=filename)
     db.session.commit()
-    response.headers.update(PRIVATE)
     return response
 
 
@@ -164,12 +163,9 @@ def stored_file(request_id: str, filename: str) -> Response:
         FileNotFoundError: the file is not stored.
     """
     mimetype, download_name = FILES[filename]
-    size = storage.sizes(request_id, [filename]).get(filename)
-    if size is None:
-        raise FileNotFoundError(filename)
-    body = storage.chunks(request_id, filename)
+    size, body = storage.opened(request_id, filename)
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.content_length = size
     response.headers["Content-Disposition"] = f'inline; filename="{download_name}"'
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(PRIVATE)
     return response

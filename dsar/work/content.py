@@ -148,6 +148,8 @@ def _reader(
               if hold.category == category}
 
     def read() -> Iterator[dict[str, Any]]:
+        if past_end is not None:
+            past_end.clear()  # a second reading notes each record once, not twice
         for record in findings.records(request_id, task_id, category):
             record = redact(connector, category, record, redactions)
             duty = by_law.get(record["key"])
