@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean screenshots translations
+.PHONY: run test bench lint clean screenshots translations catalogue
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## translations: the gettext catalogues (translations/*/LC_MESSAGES/*.po) compiled for use
 translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d translations
+
+## catalogue: the marked strings extracted and merged into the catalogues, to translate
+catalogue: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k translatable -k translate \
+		-o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+		--ignore-obsolete
+	rm translations/messages.pot
 
 ## run: everything on this machine, on embedded defaults (see README)
 run: $(STAMP) translations
@@ -32,7 +40,8 @@ test: $(STAMP) translations
 ## screenshots: the README's pictures, taken by the browser tests and from a real answer's PDF
 screenshots: $(STAMP)
 	scripts/ensure-browser
-	DSAR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_browser_intake.py tests/test_browser_console.py
+	DSAR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_browser_intake.py \
+		tests/test_browser_console.py tests/test_browser_languages.py
 	DSAR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_answer_document.py -k typical
 
 ## bench: timing targets, kept out of the tests (tests/bench); e.g. make bench BENCH_ARGS=--quick

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from dsar.connector import translatable
+
 #: A value that marks a secret nobody has set; production refuses to start with it.
 UNSET_SECRET = "change-me"  # noqa: S105 - a marker that is refused, not a secret
 
@@ -87,8 +89,9 @@ class Config:
     CONTROLLER_NAME = "Cplus"
     CONTROLLER_CONTACT = "privacy@cplus.example"
     # Art. 15(1)(h): the shop's own statement on automated decision-making and profiling,
-    # given in every access answer. Only the shop can make it; change it if it changes.
-    AUTOMATED_DECISIONS = (
+    # given in every access answer. Only the shop can make it; change it if it changes (and
+    # its Dutch in the catalogue: the answer puts it through the catalogue like every text).
+    AUTOMATED_DECISIONS = translatable(
         "We take no decisions about you based solely on automated processing, including "
         "profiling, that have legal effects on you or affect you similarly significantly "
         "(Art. 22 GDPR), and we do not profile you."

@@ -17,6 +17,18 @@ from typing import Any, ClassVar
 JSONValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 
 
+def translatable(text: str) -> str:
+    """Marks a text a person reads (a category's title, purpose, a column's heading) for
+    the gettext catalogue, and returns it unchanged.
+
+    Connectors describe their data in English. dsar puts each marked text through the
+    catalogue of the request's language when it writes an answer: dsar's own for its
+    built-in connectors, the connector's own (`Connector.translations`) for the others.
+    `pybabel extract -k translatable` finds the marked texts.
+    """
+    return text
+
+
 @dataclass(frozen=True)
 class Subject:
     """The person a request is about, as proven by control of the e-mail address.
@@ -201,6 +213,9 @@ class Connector(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     categories: ClassVar[tuple[Category, ...]]
+    #: The folder of the connector's own gettext catalogues (`<folder>/nl/LC_MESSAGES/
+    #: messages.mo`), which translate its marked texts; None: dsar's catalogue does.
+    translations: ClassVar[str | None] = None
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         """Keeps the service's settings; connectors read what they need from them."""

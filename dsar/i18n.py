@@ -8,9 +8,12 @@ stays English.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import IO, Any
 
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, force_locale, format_date, get_locale
@@ -58,9 +61,36 @@ def init_app(app: Flask, translations: str) -> None:
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["day_of_iso"] = day_of_iso
 
 
 def day(moment: date | datetime) -> str:
     """A day as people write it in the language of the page: "25 December 2026", "25
     december 2026"."""
     return str(format_date(moment, "d MMMM y"))
+
+
+
+def day_of_iso(value: str | None) -> str:
+    """An ISO 8601 date or date-time, as stored in an answer's JSON, written as a day."""
+    return day(date.fromisoformat(value[:10])) if value else ""
+
+
+def extract_toml(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Mapping[str, str]
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """A `pybabel extract` method for the rules files (config/*.toml): the texts a person
+    reads in an answer, under the keys babel.cfg names (`keys = purpose safeguard ...`).
+
+    A line-by-line look, as tomllib gives no line numbers: it finds `key = "text"`, also
+    inside an inline table, which is how the rules files write their texts.
+    """
+    keys = "|".join(map(re.escape, options.get("keys", "").split()))
+    if not keys:
+        return
+    pattern = re.compile(rf'(?:^|[{{,\s])(?:{keys})\s*=\s*("(?:[^"\\]|\\.)*")')
+    for number, line in enumerate(fileobj.read().decode().splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        for match in pattern.finditer(line):
+            yield number, None, json.loads(match.group(1)), []

@@ -72,9 +72,9 @@ def _data_rows(reader: PdfReader) -> int:
 
 
 def _money(cents: int) -> str:
-    """An amount as the Dutch write it, worked out here independently: € 1.234,56."""
-    euros = f"{cents // 100:,}".replace(",", ".")
-    return f"€\xa0{euros},{cents % 100:02d}"
+    """An amount as an English answer writes it, worked out here independently: €1,234.56
+    (a Dutch answer writes € 1.234,56: tests/test_languages.py)."""
+    return f"€{cents // 100:,}.{cents % 100:02d}"
 
 
 def _screenshots(pdf: bytes, folder: str) -> None:

@@ -4,20 +4,40 @@ browser's language or the one chosen, and a request's mails and pages keep its l
 from __future__ import annotations
 
 import html
+import io
+import json
 import re
 
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask_babel import force_locale
+from pypdf import PdfReader
 
+from connectors.shop.seed import DEMO_EMAIL
+from dsar.answer.wording import for_connector, localised
 from dsar.app import ROOT
+from dsar.connector import Category, Column, Connector
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.tokens import Purpose, sign
 from dsar.web.officers import create_officer
-from tests.helpers import console_sign_in, csrf_token, link_in, text_of
+from tests.helpers import (
+    confirm_request,
+    console_sign_in,
+    csrf_token,
+    download,
+    link_in,
+    text_of,
+)
 
 DUTCH = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
+#: What marks a string for the catalogue, as `make catalogue` extracts it: gettext in the
+#: templates and `dsar`, lazy_gettext in forms, and the connectors' and rules' texts.
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None,
+            "translatable": None, "translate": None}
 
 
 def _visible(page: str) -> str:
@@ -34,7 +54,7 @@ def test_every_string_marked_for_translation_has_its_dutch():
         message if isinstance(message, str) else message[0]
         for _, _, message, _, _ in extract_from_dir(
             str(ROOT), method_map, options_map,
-            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None})
+            keywords=KEYWORDS)
     }
     with (ROOT / "translations/nl/LC_MESSAGES/messages.po").open("rb") as handle:
         catalogue = {m.id[0] if isinstance(m.id, tuple) else m.id: m
@@ -146,3 +166,79 @@ def test_a_dutch_answer_mail_and_page_are_in_dutch(app, client, inbox, run_jobs,
     assert "Uw antwoord als document (PDF)" in text
     assert re.search(r"Deze link werkt tot [a-z]+dag \d{1,2} [a-z]+ \d{4} om \d\d:\d\d UTC", text)
     assert re.search(r"\d+(,\d)? (KB|MB)", text)
+
+
+def test_a_dutch_erasure_is_answered_with_a_dutch_letter(
+    app, client, inbox, run_jobs, seeded_shop, officer_token
+):
+    """The outcome letter, PDF and JSON, in Dutch: headings, the reasons the plan gives in
+    English to the officer, the legal basis of what is kept, the rights."""
+    made = confirm_request(client, inbox, run_jobs, {"email": DEMO_EMAIL, "type": "erasure",
+                                                     "language": "nl"})
+    plan = client.get(f"/api/v1/requests/{made}/plan",
+                      headers={"Authorization": f"Bearer {officer_token}"}).json
+    reasons = {d["reason"] for items in plan["connectors"].values() for d in items}
+    assert any(reason.startswith("You still have ") for reason in reasons), \
+        "the officer reads the plan in English"
+    client.post(f"/api/v1/requests/{made}/approve",
+                headers={"Authorization": f"Bearer {officer_token}"})
+    run_jobs()
+    [mail] = [m for m in inbox.to(DEMO_EMAIL)
+              if m["Subject"] == "Het antwoord op uw privacyverzoek is klaar"]
+    letter = json.loads(download(client, link_in(mail) + "/report.json").data)
+    assert letter["language"] == "nl"
+    assert [right["title"] for right in letter["rights"]][:2] == ["Inzage", "Rectificatie"]
+    assert all("AVG" in item["legal_basis"] for item in letter["minimised"])
+    blocked = {item["reason"] for item in letter["blocked"]}
+    assert any(reason.startswith("U hebt nog een ") for reason in blocked), blocked
+    pdf = download(client, link_in(mail) + "/report.pdf").data
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Wat we hebben gedaan met uw verzoek om uw gegevens te wissen" in text
+    assert "Bewaard omdat de wet dat vraagt" in text and "Uw rechten" in text
+    assert not re.search(r"What we did|Kept because|Your rights|GDPR", text), text[:400]
+
+
+def test_a_connector_s_own_catalogue_translates_its_texts(app, tmp_path):
+    """A connector from another package names the folder of its own catalogue: its texts
+    come out in Dutch from there, dsar's own words from dsar's, and a text no catalogue
+    knows stays English rather than leaving a gap."""
+    catalogue = Catalog(locale="nl")
+    catalogue.add("Your loyalty points", "Uw spaarpunten")
+    folder = tmp_path / "nl" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "messages.mo").open("wb") as handle:
+        write_mo(handle, catalogue)
+
+    class Loyalty(Connector):
+        name = "loyalty"
+        title = "Cplus loyalty programme"
+        translations = str(tmp_path)
+        categories = (Category(
+            name="points", title="Your loyalty points", fields=("points",),
+            purpose="Rewarding your purchases.", legal_basis="Consent",
+            recipients=(), retention="Until you leave the programme.", source="You",
+            columns=(Column("Received", ("earned_at",)),)),)
+
+        def export(self, subject):
+            return iter(())
+
+    with app.app_context(), force_locale("nl"):
+        dutch = localised(Loyalty.categories[0], for_connector(Loyalty))
+    assert dutch.title == "Uw spaarpunten", "from its own catalogue"
+    assert dutch.columns[0].label == "Ontvangen", "a word dsar's catalogue knows"
+    assert dutch.purpose == "Rewarding your purchases.", "no catalogue knows it"
+    assert dutch.name == "points" and dutch.fields == ("points",), "names stay"
+
+
+def test_the_console_stays_english_for_a_dutch_officer(app, client):
+    """An officer whose browser asks for Dutch still reads the console in English, its
+    error pages too (which the customer's pages share)."""
+    with app.app_context():
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
+    missing = client.get("/console/requests/" + "0" * 32, headers=DUTCH)
+    assert missing.status_code == 404
+    assert '<html lang="en">' in missing.text and "Page not found" in missing.text
+    customer = client.get("/status/not-a-token", headers=DUTCH)
+    assert '<html lang="nl">' in customer.text, "the customer's pages follow the browser"

@@ -57,6 +57,7 @@ def _small_report() -> dict[str, Any]:
         controller={"name": "Cplus", "contact": "privacy@cplus.example"},
         generated_at=moment,
         automated_decisions="We take no decisions about you by automated means alone.",
+        language="en",
     )
     out = io.StringIO()
     write_report(out, head, sections)

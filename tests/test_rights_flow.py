@@ -173,15 +173,23 @@ def test_erasure_does_what_the_plan_promised_row_by_row(
     # Art. 19 from the register: only those that had the data, told in their own terms.
     told = {str(m["To"]): " ".join(text_of(m).split()) for m in inbox.messages
             if str(m["Subject"]).startswith("Art. 19")}
+    # The Dutch carriers and payment provider are written to in Dutch (their `language` in
+    # the register), PayPal in Luxembourg in English.
     carrier = told.get("privacy@postnl.example") or told["privacy@dhl.example"]
-    assert "Deliveries of your orders, tracking number " in carrier
-    assert re.search(r"Deliveries of your orders \d", carrier) is None, "no internal id"
-    payments = [told[a] for a in ("privacy@payments.example", "privacy@paypal.example")
-                if a in told]
+    assert carrier.startswith("Aan het privacyteam van ")
+    assert "Bezorging van uw bestellingen, trackingnummer " in carrier
+    assert re.search(r"Bezorging van uw bestellingen \d", carrier) is None, "no internal id"
+    payments = {a: told[a] for a in ("privacy@payments.example", "privacy@paypal.example")
+                if a in told}
     assert payments, told.keys()
-    for notice in payments:
-        assert "Your orders, " in notice and " order CP-" in notice
-        assert not re.search(r"delivered to|phone|ip address", notice, re.IGNORECASE), notice
+    for address, notice in payments.items():
+        if address == "privacy@payments.example":
+            assert "Uw bestellingen, " in notice and " bestelling CP-" in notice
+        else:
+            assert notice.startswith("To the privacy team of ")
+            assert "Your orders, " in notice and " order CP-" in notice
+        assert not re.search(r"delivered to|bezorgd aan|phone|telefoon|ip address", notice,
+                             re.IGNORECASE), notice
     assert "privacy@zendesk.example" in told, "the service desk held her messages"
 
     # The same erasure again changes nothing and tells nobody anything new.

@@ -32,6 +32,7 @@ from dsar.connector import (
     Outcome,
     Record,
     Subject,
+    translatable,
 )
 
 ACCOUNT_FIELDS = (
@@ -80,31 +81,32 @@ class AccountsConnector(Connector):
     """Every account registered under the subject's address, a closed one included."""
 
     name = "accounts"
-    title = "Cplus shop accounts"
+    title = translatable("Cplus shop accounts")
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="account",
-            title="Your account",
+            title=translatable("Your account"),
             fields=ACCOUNT_FIELDS,
-            purpose=(
+            purpose=translatable(
                 "Creating your website account, where you can log in to view, change and/or "
                 'delete data; "so that you do not have to fill in everything all the time and '
                 'we can contact you more easily if necessary" (privacy policy, section 1).'
             ),
-            legal_basis=(
+            legal_basis=translatable(
                 'Performance of a contract, Art. 6(1)(b) GDPR: "We need this information in '
                 'the context of the contract we conclude with you."'
             ),
             recipients=(),
-            retention='"We store this information until you delete your user account."',
-            source="You, when you registered and when you changed your account.",
+            retention=translatable(
+                '"We store this information until you delete your user account."'),
+            source=translatable("You, when you registered and when you changed your account."),
             columns=(
-                Column("Customer number", ("customer_number",)),
-                Column("Name", ("name",)),
-                Column("Address", ("street", "postal_code", "city", "country")),
-                Column("Phone", ("phone",)),
-                Column("Opened", ("created_at",), ColumnKind.DATE),
-                Column("Closed", ("closed_at",), ColumnKind.DATE),
+                Column(translatable("Customer number"), ("customer_number",)),
+                Column(translatable("Name"), ("name",)),
+                Column(translatable("Address"), ("street", "postal_code", "city", "country")),
+                Column(translatable("Phone"), ("phone",)),
+                Column(translatable("Opened"), ("created_at",), ColumnKind.DATE),
+                Column(translatable("Closed"), ("closed_at",), ColumnKind.DATE),
             ),
         ),
     )

@@ -22,6 +22,7 @@ from dsar.connector import (
     Outcome,
     Record,
     Subject,
+    translatable,
 )
 
 CONSENT_FIELDS = (
@@ -49,29 +50,30 @@ class MarketingConnector(Connector):
     """Consents given under the subject's address or on the subject's accounts."""
 
     name = "marketing"
-    title = "Cplus e-mails with offers"
+    title = translatable("Cplus e-mails with offers")
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="marketing_consents",
-            title="Your consent to e-mails with offers",
+            title=translatable("Your consent to e-mails with offers"),
             fields=CONSENT_FIELDS,
-            purpose="Sending emails with offers (privacy policy, processing purposes).",
-            legal_basis=(
+            purpose=translatable(
+                "Sending emails with offers (privacy policy, processing purposes)."),
+            legal_basis=translatable(
                 "Consent, Art. 6(1)(a) GDPR. The policy does not name the basis for offers; it "
                 'says: "If we process your personal data on the basis of your consent, you can '
                 'always withdraw your consent, after which we will stop the processing."'
             ),
             recipients=(),
-            retention=(
+            retention=translatable(
                 "Used until you withdraw your consent. The policy states no period for keeping "
                 "the record of a consent or its withdrawal."
             ),
-            source="You, where you gave your consent (see 'source').",
+            source=translatable("You, where you gave your consent (see 'source')."),
             columns=(
-                Column("Given", ("consented_at",), ColumnKind.DATE),
-                Column("Where", ("source",)),
-                Column("E-mail address", ("email",)),
-                Column("Withdrawn", ("withdrawn_at",), ColumnKind.DATE),
+                Column(translatable("Given"), ("consented_at",), ColumnKind.DATE),
+                Column(translatable("Where"), ("source",)),
+                Column(translatable("E-mail address"), ("email",)),
+                Column(translatable("Withdrawn"), ("withdrawn_at",), ColumnKind.DATE),
             ),
         ),
     )

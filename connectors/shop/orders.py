@@ -42,6 +42,7 @@ from dsar.connector import (
     Outcome,
     Record,
     Subject,
+    translatable,
 )
 
 ORDER_FIELDS = (
@@ -81,7 +82,7 @@ SHIPMENT_FIELDS = (
     "handed_over_at",
 )
 
-_ORDER_RETENTION = (
+_ORDER_RETENTION = translatable(
     '"We keep this information until your order is completed and seven years later '
     '(legal retention)."'
 )
@@ -160,64 +161,65 @@ class OrdersConnector(Connector):
     """Orders placed on the subject's accounts or as a guest, with lines and shipments."""
 
     name = "orders"
-    title = "Cplus shop orders"
+    title = translatable("Cplus shop orders")
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="orders",
-            title="Your orders",
+            title=translatable("Your orders"),
             fields=(*ORDER_FIELDS, "lines"),
-            purpose=(
+            purpose=translatable(
                 'Processing an order: "When you place an order with us, we use your personal '
                 'data for proper processing of the order" (privacy policy, section 3).'
             ),
-            legal_basis=(
+            legal_basis=translatable(
                 'Legal obligation, Art. 6(1)(c) GDPR: "We are legally obliged to do so." '
                 "Processing the order also performs the contract of sale, Art. 6(1)(b) GDPR; "
                 "the policy does not state that basis for orders."
             ),
-            recipients=("The payment provider, which receives the payment details.",),
+            recipients=(translatable("The payment provider, which receives the payment details."),),
             retention=_ORDER_RETENTION,
-            source=(
+            source=translatable(
                 "You, when you placed the order; your bank or credit card company for the "
                 'payment information ("We also receive information about your payment from '
                 'your bank or credit card company").'
             ),
             columns=(
-                Column("Order", ("order_number",)),
-                Column("Date", ("placed_at",), ColumnKind.DATE),
-                Column("Amount", ("total_cents",), ColumnKind.MONEY),
-                Column("Status", ("status",)),
-                Column("Items", ("lines",), ColumnKind.COUNT),
-                Column("Delivered to", ("name", "ship_street", "ship_postal_code", "ship_city")),
+                Column(translatable("Order"), ("order_number",)),
+                Column(translatable("Date"), ("placed_at",), ColumnKind.DATE),
+                Column(translatable("Amount"), ("total_cents",), ColumnKind.MONEY),
+                Column(translatable("Status"), ("status",)),
+                Column(translatable("Items"), ("lines",), ColumnKind.COUNT),
+                Column(translatable("Delivered to"),
+                       ("name", "ship_street", "ship_postal_code", "ship_city")),
             ),
         ),
         Category(
             name="shipments",
-            title="Deliveries of your orders",
+            title=translatable("Deliveries of your orders"),
             fields=SHIPMENT_FIELDS,
-            purpose=(
+            purpose=translatable(
                 'Delivery of your order: "We can then pass on your personal data to our '
                 'delivery service to deliver the order to you" (privacy policy, section 3).'
             ),
-            legal_basis=(
+            legal_basis=translatable(
                 "Performance of the contract of sale, Art. 6(1)(b) GDPR; the policy does not "
                 "state a basis for deliveries."
             ),
             recipients=(
-                "The carrier of the shipment (PostNL or DHL), which receives the recipient's "
-                "name, address and phone number.",
+                translatable("The carrier of the shipment (PostNL or DHL), which receives the "
+                             "recipient's name, address and phone number."),
             ),
             retention=f"As the order it delivers: {_ORDER_RETENTION}",
-            source=(
+            source=translatable(
                 "You, with the delivery address of your order; the tracking number comes from "
                 "the carrier."
             ),
             columns=(
-                Column("Order", ("order_number",)),
-                Column("Carrier", ("carrier",)),
-                Column("Handed over", ("handed_over_at",), ColumnKind.DATE),
-                Column("Tracking number", ("tracking_number",)),
-                Column("Recipient", ("recipient_name", "recipient_street",
+                Column(translatable("Order"), ("order_number",)),
+                Column(translatable("Carrier"), ("carrier",)),
+                Column(translatable("Handed over"), ("handed_over_at",), ColumnKind.DATE),
+                Column(translatable("Tracking number"), ("tracking_number",)),
+                Column(translatable("Recipient"), ("recipient_name", "recipient_street",
                                      "recipient_postal_code", "recipient_city")),
             ),
         ),

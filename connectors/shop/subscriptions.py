@@ -30,6 +30,7 @@ from dsar.connector import (
     Outcome,
     Record,
     Subject,
+    translatable,
 )
 
 SUBSCRIPTION_FIELDS = (
@@ -85,36 +86,37 @@ class SubscriptionsConnector(Connector):
     """Subscriptions taken out on any of the subject's accounts, cancelled ones included."""
 
     name = "subscriptions"
-    title = "Cplus subscriptions"
+    title = translatable("Cplus subscriptions")
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="subscriptions",
-            title="Your subscriptions",
+            title=translatable("Your subscriptions"),
             fields=SUBSCRIPTION_FIELDS,
-            purpose=(
+            purpose=translatable(
                 'Taking out a subscription: "we use your personal data to process the payment" '
                 "(privacy policy, section 2)."
             ),
-            legal_basis=(
+            legal_basis=translatable(
                 'Performance of a contract, Art. 6(1)(b) GDPR: "We need this information in '
                 'the context of the contract we conclude with you." After termination the '
                 'billing records are kept under a legal obligation, Art. 6(1)(c) GDPR ("legal '
                 'retention obligation").'
             ),
-            recipients=("The payment provider, which receives the payment details.",),
-            retention=(
+            recipients=(translatable("The payment provider, which receives the payment details."),),
+            retention=translatable(
                 '"We keep this information for two years after termination and seven years '
                 'thereafter (legal retention obligation)."'
             ),
-            source="You, when you took out the subscription.",
+            source=translatable("You, when you took out the subscription."),
             columns=(
-                Column("Plan", ("plan",)),
-                Column("Status", ("status",)),
-                Column("Started", ("started_at",), ColumnKind.DATE),
-                Column("Ended", ("terminated_at",), ColumnKind.DATE),
-                Column("Billed to", ("billing_name", "billing_street", "billing_postal_code",
-                                     "billing_city", "billing_country")),
-                Column("Paid by", ("payment_method",)),
+                Column(translatable("Plan"), ("plan",)),
+                Column(translatable("Status"), ("status",)),
+                Column(translatable("Started"), ("started_at",), ColumnKind.DATE),
+                Column(translatable("Ended"), ("terminated_at",), ColumnKind.DATE),
+                Column(translatable("Billed to"),
+                       ("billing_name", "billing_street", "billing_postal_code", "billing_city",
+                        "billing_country")),
+                Column(translatable("Paid by"), ("payment_method",)),
             ),
         ),
     )

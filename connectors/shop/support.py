@@ -29,6 +29,7 @@ from dsar.connector import (
     Outcome,
     Record,
     Subject,
+    translatable,
 )
 
 MESSAGE_FIELDS = (
@@ -72,63 +73,64 @@ class SupportConnector(Connector):
     """Contact-form messages and agents' notes about the subject, other customers redacted."""
 
     name = "support"
-    title = "Cplus customer service"
+    title = translatable("Cplus customer service")
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="contact_messages",
-            title="Your messages through the contact form",
+            title=translatable("Your messages through the contact form"),
             fields=MESSAGE_FIELDS,
-            purpose=(
+            purpose=translatable(
                 'Processing questions via the contact form; "This way we have the information '
                 "at hand for follow-up questions. It also allows us to train our customer "
                 'service to get even better" (privacy policy, section 6).'
             ),
-            legal_basis=(
+            legal_basis=translatable(
                 "Legitimate interests, Art. 6(1)(f) GDPR, in answering the question you sent "
                 "and follow-up questions; the policy does not state a legal basis for this."
             ),
             recipients=(),
-            retention=(
+            retention=translatable(
                 '"We keep this information until we are sure that you are satisfied with our '
                 'response, and for up to six months afterwards."'
             ),
-            source=("You, through the contact form: returned as you wrote it. A message sent "
-                    "from another address and found by your customer number has other "
-                    "people's details redacted."),
+            source=translatable(
+                "You, through the contact form: returned as you wrote it. A message sent "
+                "from another address and found by your customer number has other "
+                "people's details redacted."),
             columns=(
-                Column("Received", ("received_at",), ColumnKind.DATE),
-                Column("Subject", ("subject",)),
-                Column("Message", ("body",)),
-                Column("Resolved", ("resolved_at",), ColumnKind.DATE),
+                Column(translatable("Received"), ("received_at",), ColumnKind.DATE),
+                Column(translatable("Subject"), ("subject",)),
+                Column(translatable("Message"), ("body",)),
+                Column(translatable("Resolved"), ("resolved_at",), ColumnKind.DATE),
             ),
         ),
         Category(
             name="support_notes",
-            title="Customer service notes about you",
+            title=translatable("Customer service notes about you"),
             fields=NOTE_FIELDS,
-            purpose=(
+            purpose=translatable(
                 'Processing questions to customer service: "To help you quickly with questions, '
                 'we use your data and make notes that we keep. Handy if you contact us again." '
                 'and "In this way you help us to analyze and improve our services" (privacy '
                 "policy, section 7)."
             ),
-            legal_basis=(
+            legal_basis=translatable(
                 "Legitimate interests, Art. 6(1)(f) GDPR, in helping you when you contact us "
                 "again; the policy does not state a legal basis for this."
             ),
             recipients=(),
-            retention=(
+            retention=translatable(
                 "The policy states no retention period for customer service notes; it says "
                 'only that we "make notes that we keep".'
             ),
-            source=(
+            source=translatable(
                 "Our customer service agents, during your calls and e-mails with us. Other "
                 "customers named in them are redacted."
             ),
             columns=(
-                Column("Date", ("created_at",), ColumnKind.DATE),
-                Column("By", ("channel",)),
-                Column("Note", ("body",)),
+                Column(translatable("Date"), ("created_at",), ColumnKind.DATE),
+                Column(translatable("By"), ("channel",)),
+                Column(translatable("Note"), ("body",)),
             ),
         ),
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import render_template
+from flask_babel import gettext
 
 from dsar.answer.joining import join_tagged
 from dsar.answer.pdf import html_to_pdf
@@ -172,7 +173,7 @@ def plan_parts(sections: Sequence[Section], rows_per_part: int) -> Iterator[Part
             if not found.count:
                 continue
             number += 1
-            columns = (*columns_of(found.category), KEPT_UNTIL)
+            columns = (*columns_of(found.category), kept_until())
             records = found.records()
             start = 0
             while True:
@@ -189,10 +190,15 @@ def plan_parts(sections: Sequence[Section], rows_per_part: int) -> Iterator[Part
     yield part
 
 
-#: The column every table ends with: the day the record's keeping ends, or how long it
-#: runs while that day is not set (a date column shows other text as it is). Its field's
-#: name starts with NUL, which no connector's field has.
-KEPT_UNTIL = Column("Kept until", ("\0kept_until",), ColumnKind.DATE)
+#: The field of the column every table ends with: the day the record's keeping ends, or
+#: how long it runs while that day is not set (a date column shows other text as it is).
+#: It starts with NUL, which no connector's field does.
+KEPT_UNTIL = "\0kept_until"
+
+
+def kept_until() -> Column:
+    """The column every table ends with, headed in the answer's language."""
+    return Column(gettext("Kept until"), (KEPT_UNTIL,), ColumnKind.DATE)
 
 
 def _piece(
@@ -213,7 +219,7 @@ def _piece(
     )
     for record in records:
         kept = record.get("kept_until") or record.get("kept_note") or ""
-        cells = row({**record["data"], KEPT_UNTIL.fields[0]: kept}, columns)
+        cells = row({**record["data"], KEPT_UNTIL: kept}, columns)
         if REDACTION_FLAGS.intersection(record.get("flags", ())):
             cells[0] = f"* {cells[0]}"
             piece.flagged = True
@@ -239,7 +245,7 @@ def _period_text(first: date | None, last: date | None) -> str:
         return ""
     if first == last:
         return day_text(first)
-    return f"{day_text(first)} to {day_text(last)}"
+    return gettext("%(first)s to %(last)s", first=day_text(first), last=day_text(last))
 
 
 def _dates(head: Mapping[str, Any]) -> dict[str, str]:

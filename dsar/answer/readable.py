@@ -1,6 +1,7 @@
 """The readable answer's cells: a record's fields as a person reads them.
 
-Dates as dates, amounts in cents as money, nested lists as how many they hold. The JSON
+Dates as dates, amounts in cents as money, nested lists as how many they hold, each the way
+the answer's language writes it (the language in force, `i18n.for_request`). The JSON
 answer keeps every field as the connector gave it; this is only what the PDF shows.
 """
 
@@ -13,15 +14,17 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency
+from flask_babel import get_locale, ngettext
 
 from dsar.connector import Category, Column, ColumnKind
 from dsar.policy.deadlines import parse_day
 
 #: Columns shown for a category that declares none: its first fields, under their names.
 DEFAULT_COLUMN_COUNT = 5
-#: Dates are written out in the answer's language; amounts as on the shop's own invoices.
-DATE_LOCALE = "en_GB"
-MONEY_LOCALE = "nl_NL"
+#: How each language writes amounts: the Dutch "€ 1.234,56", the English "€1,234.56".
+MONEY_LOCALES = {"nl": "nl_NL", "en": "en_IE"}
+#: How each language writes days: "12 mrt. 2021", "12 Mar 2021".
+DATE_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 DEFAULT_CURRENCY = "EUR"
 
 
@@ -76,26 +79,32 @@ def record_day(data: Mapping[str, Any], columns: Sequence[Column]) -> date | Non
 
 def day_text(day: date | None) -> str:
     """A day written out, e.g. "12 Mar 2021"."""
-    return _format_day(day) if day else ""
+    return _format_day(day, _language()) if day else ""
 
 
 def _date_text(value: Any) -> str:
     """A date or date-time value as a day, or the value itself when it is no date."""
     day = parse_day(value)
     if day is not None:
-        return _format_day(day)
+        return _format_day(day, _language())
     return _text(value) if value not in (None, "") else ""
 
 
+def _language() -> str:
+    """The language of the answer being written."""
+    return str(get_locale() or "en").split("_")[0]
+
+
 @lru_cache(maxsize=4096)
-def _format_day(day: date) -> str:
+def _format_day(day: date, language: str) -> str:
     """Babel's formatting of a day; cached, as long histories repeat their days."""
-    return str(format_date(day, "d MMM y", locale=DATE_LOCALE))
+    return str(format_date(day, "d MMM y", locale=DATE_LOCALES.get(language, "en_GB")))
 
 
 def _money_text(cents: Any, currency: str) -> str:
-    """An amount in cents as money, e.g. "€ 29,85"."""
-    return str(format_currency(cents / 100, currency, locale=MONEY_LOCALE))
+    """An amount in cents as money, e.g. "€ 29,85" in Dutch."""
+    return str(format_currency(cents / 100, currency,
+                               locale=MONEY_LOCALES.get(_language(), "en_IE")))
 
 
 def _is_number(value: Any) -> bool:
@@ -105,7 +114,7 @@ def _is_number(value: Any) -> bool:
 
 def _items(count: int) -> str:
     """How many a list holds, e.g. "3 items"."""
-    return f"{count} item{'s' if count != 1 else ''}"
+    return ngettext("%(num)d item", "%(num)d items", count)
 
 
 def _text(value: Any) -> str:

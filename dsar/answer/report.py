@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
+from dsar.answer.wording import translate
 from dsar.clock import iso
-from dsar.connector import Category
-from dsar.policy.rights import COMPLAINT, rights_for
+from dsar.connector import Category, translatable
+from dsar.policy.rights import COMPLAINT, rights_for, worded
 
 REPORT_FORMAT = "cplus-dsar-report"
 REPORT_VERSION = 1
@@ -62,8 +63,12 @@ def report_head(
     controller: Mapping[str, str],
     generated_at: datetime,
     automated_decisions: str,
+    language: str,
 ) -> dict[str, Any]:
     """Everything in the report but its sections: who, what, when, the summary, the rights.
+
+    Its human texts are in the language in force (`i18n.for_request`); the keys, names
+    and values that programs read are the same in every language.
 
     Args:
         request: id, type, email, received_at, due_at and verified_at of the request.
@@ -71,6 +76,7 @@ def report_head(
         controller: the shop's name and privacy contact.
         generated_at: when the report is made.
         automated_decisions: the shop's statement on automated decisions (Art. 15(1)(h)).
+        language: the language of the report's texts ("nl", "en").
 
     Returns:
         The report's JSON-ready data, without "sections".
@@ -85,6 +91,7 @@ def report_head(
         "format": REPORT_FORMAT,
         "version": REPORT_VERSION,
         "generated_at": iso(generated_at),
+        "language": language,
         "controller": dict(controller),
         "request": {
             "id": request["id"],
@@ -105,10 +112,10 @@ def report_head(
         "transfers_unknown": [found.category.title for section in sections
                               for found in section.found
                               if found.count and found.recipients is None],
-        "rights": rights_for((found.category.title, found.category.legal_basis)
-                             for section in sections for found in section.found
-                             if found.count),
-        "complaint": dict(COMPLAINT),
+        "rights": rights_for(((found.category.title, found.category.legal_basis)
+                              for section in sections for found in section.found
+                              if found.count), translate),
+        "complaint": worded(COMPLAINT, translate),
     }
 
 
@@ -129,7 +136,8 @@ def _recipients(sections: Sequence[Section]) -> list[dict[str, Any]]:
 def _with_condition(found: Found, recipient: Mapping[str, Any]) -> str:
     """A category's title, with the condition under which its records go to a recipient."""
     condition = recipient.get("condition")
-    return found.category.title + (f" (for {condition})" if condition else "")
+    return found.category.title + (
+        translate(" (for {condition})").format(condition=condition) if condition else "")
 
 
 def _transfers(sections: Sequence[Section]) -> list[dict[str, Any]]:
@@ -149,8 +157,9 @@ def _transfers(sections: Sequence[Section]) -> list[dict[str, Any]]:
 
 
 #: What an answer says of a category the recipients register does not know.
-RECIPIENTS_UNKNOWN = ("Not yet established: our privacy officer has been asked to find out "
-                      "who receives this data, and will tell you.")
+RECIPIENTS_UNKNOWN = translatable(
+    "Not yet established: our privacy officer has been asked to find out who receives this "
+    "data, and will tell you.")
 
 
 def recipient_names(found: Found) -> list[str]:
@@ -168,7 +177,7 @@ def recipient_texts(found: Found) -> list[str]:
     says followed by the plain statement that it is not established."""
     if found.recipients is not None:
         return [str(recipient["text"]) for recipient in found.recipients]
-    return [*found.category.recipients, RECIPIENTS_UNKNOWN]
+    return [*found.category.recipients, translate(RECIPIENTS_UNKNOWN)]
 
 
 def category_entry(found: Found) -> dict[str, Any]:

@@ -8,15 +8,21 @@ runs). The officer sees this plan before approving; the outcome letter repeats i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 
-from dsar.connector import Decision, Disposition, Record
+from dsar.connector import Decision, Disposition, Record, translatable
 from dsar.policy.deadlines import add_months
 from dsar.policy.retention import RetentionRule
 
-NO_RULE = "No retention rule covers this kind of data, so the privacy officer decides."
-CONTRACT_RUNS = "You still have {what}; your account is needed for it."
+NO_RULE = translatable(
+    "No retention rule covers this kind of data, so the privacy officer decides.")
+CONTRACT_RUNS = translatable("You still have {what}; your account is needed for it.")
+STILL_IN_USE = translatable("It is still in use.")
+#: The plan is the officer's, in English; the person's letter says its reasons in the
+#: person's language (`reworded`).
+_CONTRACT_RUNS = re.compile(re.escape(CONTRACT_RUNS).replace(r"\{what\}", "(?P<what>.+)"))
 
 
 def _as_date(value: object) -> date | None:
@@ -41,7 +47,7 @@ def _decide(record: Record, rule: RetentionRule | None, today: date) -> Decision
     anchor = _as_date(record.data.get(rule.anchor))
     if anchor is None:
         return Decision(record.category, record.key, Disposition.BLOCKED,
-                        reason=rule.pending or "It is still in use.")
+                        reason=rule.pending or STILL_IN_USE)
     until = add_months(anchor, 12 * rule.retain_years)
     if until <= today:
         return Decision(record.category, record.key, Disposition.ERASE,
@@ -116,3 +122,13 @@ def _running_contracts(
         ):
             running.add(rule.contract or record.category)
     return sorted(running)
+
+
+def reworded(reason: str, translate: Callable[[str], str]) -> str:
+    """A decision's reason in the words `translate` gives: a fixed reason or a rule's text
+    through the catalogue, the running contracts of CONTRACT_RUNS each on its own."""
+    running = _CONTRACT_RUNS.fullmatch(reason)
+    if running is None:
+        return translate(reason)
+    what = translate(" and ").join(translate(name) for name in running["what"].split(" and "))
+    return translate(CONTRACT_RUNS).format(what=what)

@@ -7,8 +7,10 @@ notices are chosen from it, so both say the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from dsar.connector import translatable
 
 #: The European Economic Area: the EU's 27 and Iceland, Liechtenstein and Norway.
 EEA = frozenset({
@@ -16,11 +18,13 @@ EEA = frozenset({
     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
 })
 
-ROLES = {"processor": "processor, working on our instructions",
-         "controller": "which uses it for its own task as well"}
+ROLES = {"processor": translatable("processor, working on our instructions"),
+         "controller": translatable("which uses it for its own task as well")}
+#: The languages a recipient may take its Art. 19 notices in.
+NOTICE_LANGUAGES = ("en", "nl")
 
 _RECIPIENT_KEYS = {"name", "role", "purpose", "country", "transfer", "safeguard", "notices_to",
-                   "receives"}
+                   "language", "receives"}
 _RECEIPT_KEYS = {"category", "fields", "known_by", "when"}
 
 
@@ -49,8 +53,17 @@ class Receipt:
         """The `when` in words ("payment method PayPal"), or None when every record goes."""
         if self.when is None:
             return None
+        return self.condition_in()
+
+    def condition_in(self, labels: Mapping[str, str] | None = None,
+                     translate: Callable[[str], str] = lambda text: text) -> str | None:
+        """The `when` in words, its field by its heading in `labels` where it has one."""
+        if self.when is None:
+            return None
         field, values = self.when
-        return f"{field.replace('_', ' ')} {' or '.join(sorted(values))}"
+        return translate("{field} {values}").format(
+            field=(labels or {}).get(field, field.replace("_", " ")).lower(),
+            values=translate(" or ").join(sorted(values)))
 
     def received(self, fields: Sequence[str]) -> list[str]:
         """Which of `fields` the recipient receives."""
@@ -69,6 +82,7 @@ class Recipient:
     transfer: str | None = None
     safeguard: str | None = None
     notices_to: str | None = None
+    language: str = "en"  # of its Art. 19 notices
 
     @property
     def outside_eea(self) -> str | None:
@@ -89,27 +103,38 @@ class Register:
         return [(recipient, receipt) for recipient in self.recipients
                 for receipt in recipient.receives if receipt.category == category]
 
+    def language_of(self, name: str) -> str:
+        """The language a recipient takes its notices in (English for one not listed)."""
+        return next((r.language for r in self.recipients if r.name.lower() == name.lower()),
+                    "en")
+
     def knows(self, category: str) -> bool:
         """Whether the register says anything of the category."""
         return bool(self.of_category(category))
 
 
 def describe(recipient: Recipient, receipt: Receipt,
-             labels: Mapping[str, str] | None = None) -> str:
+             labels: Mapping[str, str] | None = None,
+             translate: Callable[[str], str] = lambda text: text) -> str:
     """A recipient of a category as the answer names it, its fields by their `labels` (the
-    headings a person reads in the answer's tables) where they have one."""
+    headings a person reads in the answer's tables) where they have one, in the words
+    `translate` gives."""
     labels = labels or {}
     where = recipient.country
     if recipient.transfer:
-        where += f", passing it on to {recipient.transfer}"
+        where = translate("{country}, passing it on to {transfer}").format(
+            country=recipient.country, transfer=recipient.transfer)
     if "*" in receipt.fields:
-        what = "all of it"
+        what = translate("all of it")
     else:
         named = (labels.get(field, field.replace("_", " ")).lower() for field in receipt.fields)
         what = ", ".join(dict.fromkeys(named))
-    condition = f" (for {receipt.condition})" if receipt.condition else ""
-    return (f"{recipient.name} ({where}), {ROLES[recipient.role]}: {recipient.purpose}; "
-            f"receives {what}{condition}")
+    condition = receipt.condition_in(labels, translate)
+    text = translate("{name} ({where}), {role}: {purpose}; receives {what}").format(
+        name=recipient.name, where=where, role=translate(ROLES[recipient.role]),
+        purpose=translate(recipient.purpose), what=what)
+    return text + (translate(" (for {condition})").format(condition=condition)
+                   if condition else "")
 
 
 def parse_register(data: Mapping[str, object]) -> Register:
@@ -133,11 +158,16 @@ def _recipient(raw: object) -> Recipient:
     for key in ("purpose", "country"):
         if not raw.get(key):
             raise RecipientsRegisterError(f"{name}: {key} is required")
+    language = str(raw.get("language", "en"))
+    if language not in NOTICE_LANGUAGES:
+        raise RecipientsRegisterError(
+            f"{name}: language must be one of {', '.join(NOTICE_LANGUAGES)}")
     recipient = Recipient(
         name=name, role=raw["role"], purpose=str(raw["purpose"]),
         country=str(raw["country"]).upper(),
         transfer=str(raw["transfer"]).upper() if raw.get("transfer") else None,
         safeguard=raw.get("safeguard") or None, notices_to=raw.get("notices_to") or None,
+        language=language,
         receives=tuple(_receipt(name, item) for item in raw.get("receives", [])),
     )
     if recipient.outside_eea and not recipient.safeguard:

@@ -26,6 +26,7 @@ from dsar import audit
 from dsar.answer import storage
 from dsar.clock import utcnow
 from dsar.extensions import db
+from dsar.i18n import DEFAULT, use_request_language
 from dsar.models import DsarRequest, Officer, OutgoingMail, RequestEvent, request_or_404
 from dsar.policy.deadlines import days_left
 from dsar.policy.lifecycle import (
@@ -45,6 +46,13 @@ from dsar.work import decisions, mails, tasks
 from dsar.work.content import OVER_RETENTION, RECIPIENTS_UNKNOWN, found_records
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+@bp.before_request
+def _in_english() -> None:
+    """The console is English, whatever the officer's browser asks for: a record's texts
+    in review read as the officers' own documentation does."""
+    use_request_language(DEFAULT)
 
 WEEKS_SHOWN = 12
 CHART_HEIGHT = 120

@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import select
 
+from dsar import i18n
 from dsar.answer import storage
 from dsar.answer.pdf import render_pdf
 from dsar.answer.report import write_report
@@ -92,10 +93,12 @@ def _next_step(request: DsarRequest) -> None:
     # An outcome letter is short: its JSON and PDF are made here, and the request is
     # completed in the same commit that says the JSON is ready, so a crash in between
     # leaves the letter to be made again by the sweep.
-    letter = outcomes.conclude(request)
+    with i18n.for_request(request.language):
+        letter = outcomes.conclude(request)
+        pdf = render_pdf("report/outcome.html", report=letter)
     storage.write(request.id, "report.json",
                   json.dumps(letter, indent=2, ensure_ascii=False).encode())
-    storage.write(request.id, "report.pdf", render_pdf("report/outcome.html", report=letter))
+    storage.write(request.id, "report.pdf", pdf)
     request.json_ready_at = utcnow()
     documents.deliver(request)
 
@@ -107,9 +110,10 @@ def _store_access_json(request: DsarRequest) -> int:
         How many records it holds.
     """
     request.json_ready_at = utcnow()
-    head, sections = answer_content(request)
-    with storage.writing(request.id, "report.json") as out:
-        write_report(out, head, sections)
+    with i18n.for_request(request.language):
+        head, sections = answer_content(request)
+        with storage.writing(request.id, "report.json") as out:
+            write_report(out, head, sections)
     unknown = unknown_recipients(sections)
     if unknown:
         # The answer says plainly that they are not established; the officer must find out.

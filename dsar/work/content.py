@@ -14,8 +14,9 @@ from flask import current_app
 from dsar.answer import findings
 from dsar.answer.readable import labels_of
 from dsar.answer.report import Found, Section, report_head
+from dsar.answer.wording import for_connector, localised, translate
 from dsar.clock import utcnow
-from dsar.connector import Category
+from dsar.connector import Category, translatable
 from dsar.models import DsarRequest
 from dsar.policy.recipients import describe
 from dsar.registry import current_registry
@@ -33,16 +34,18 @@ OVER_RETENTION = "over_retention"
 #: The event that tells the officer an answer has categories the recipients register lacks.
 RECIPIENTS_UNKNOWN = "recipients_unknown"
 #: What a record says of its keeping when the policy sets no period for its category.
-NO_PERIOD = "no period set in our policy"
+NO_PERIOD = translatable("no period set in our policy")
 
 
 def answer_content(request: DsarRequest) -> tuple[dict[str, Any], list[Section]]:
     """The report's head and its sections, their records read from the findings on demand.
 
     The answer is dated by the moment its JSON was stored, so the PDF made later, or made
-    again, carries the same date as the JSON.
+    again, carries the same date as the JSON. Its words are in the language in force
+    (`i18n.for_request`) while the head is made and the records are read.
     """
     sections = _sections(request)
+    statement = current_app.config["AUTOMATED_DECISIONS"]
     head = report_head(
         request={
             "id": request.id,
@@ -58,7 +61,8 @@ def answer_content(request: DsarRequest) -> tuple[dict[str, Any], list[Section]]
             "contact": current_app.config["CONTROLLER_CONTACT"],
         },
         generated_at=request.json_ready_at or request.received_at,
-        automated_decisions=current_app.config["AUTOMATED_DECISIONS"],
+        automated_decisions=translate(statement),
+        language=request.language,
     )
     return head, sections
 
@@ -70,11 +74,13 @@ def recipients_of(connector: str, category: Category) -> tuple[dict[str, Any], .
         return None
     labels = labels_of(category)
     return tuple(
-        {"name": recipient.name, "role": recipient.role, "purpose": recipient.purpose,
+        {"name": recipient.name, "role": recipient.role,
+         "purpose": translate(recipient.purpose),
          "country": recipient.country, "outside_eea": recipient.outside_eea,
-         "safeguard": recipient.safeguard, "fields": list(receipt.fields),
-         "condition": receipt.condition,
-         "text": describe(recipient, receipt, labels)}
+         "safeguard": translate(recipient.safeguard or "") or None,
+         "fields": list(receipt.fields),
+         "condition": receipt.condition_in(labels, translate),
+         "text": describe(recipient, receipt, labels, translate)}
         for recipient, receipt in named
     )
 
@@ -116,9 +122,11 @@ def _sections(request: DsarRequest) -> list[Section]:
     sections = []
     for task in request.tasks:
         cls = registry.get_class(task.connector)
+        words = for_connector(cls)
         counted = findings.counts(task.result)
         found = []
-        for category in cls.categories:
+        for declared in cls.categories:
+            category = localised(declared, words)
             summary = counted.get(category.name, {})
             past_end: list[dict[str, str]] = []
             found.append(Found(
@@ -129,7 +137,7 @@ def _sections(request: DsarRequest) -> list[Section]:
                 past_end=past_end,
                 recipients=recipients_of(cls.name, category),
             ))
-        sections.append(Section(connector=cls.name, title=cls.title, found=found))
+        sections.append(Section(connector=cls.name, title=words(cls.title), found=found))
     return sections
 
 
@@ -154,13 +162,14 @@ def _reader(
             record = redact(connector, category, record, redactions)
             duty = by_law.get(record["key"])
             if duty is not None:
-                record["kept_until"], record["kept_note"] = duty[0].isoformat(), duty[1]
+                record["kept_until"] = duty[0].isoformat()
+                record["kept_note"] = translate(duty[1])
                 record["flags"].append(KEPT_BY_LAW)
                 yield record
                 continue
             end = kept.end(record["data"]) if kept else None
             record["kept_until"] = end.isoformat() if end else None
-            record["kept_note"] = None if end else kept.open if kept else NO_PERIOD
+            record["kept_note"] = None if end else translate(kept.open if kept else NO_PERIOD)
             if end is not None and end < today:
                 record["flags"].append(PAST_RETENTION)
                 if past_end is not None:

@@ -18,11 +18,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from dsar import i18n
+from dsar.answer.wording import category_title, translate
 from dsar.clock import utcnow
 from dsar.connector import Decision, Disposition, Outcome, Record, Subject
 from dsar.extensions import db
 from dsar.models import DeferredErasure, DsarRequest
-from dsar.policy.planner import NO_RULE, plan_erasure
+from dsar.policy.planner import NO_RULE, plan_erasure, reworded
 from dsar.registry import current_registry
 from dsar.transitions import record_event
 from dsar.work import holds, mails, notices
@@ -125,7 +127,8 @@ def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
                  result))
             if result.done == "minimised":
                 holds.hold(request, connector_name, decision_to_json(decision))
-            letter.append(_letter_item(connector_name, item, decision, result.done))
+            with i18n.for_request(request.language):
+                letter.append(_letter_item(connector_name, item, decision, result.done))
         db.session.commit()
     if letter:
         _tell(request, letter, carried_out, now)
@@ -166,11 +169,12 @@ def _letter_item(connector: str, item: DeferredErasure, decision: Decision,
                  outcome: str) -> dict[str, Any]:
     """One line of the follow-up letter."""
     try:
-        title = current_registry().get_class(connector).category_title(item.category)
+        title = category_title(current_registry().get_class(connector), item.category)
     except KeyError:
         title = item.category
     return {
-        "category": title, "key": item.record_key, "done": outcome, "was_blocked": item.reason,
+        "category": title, "key": item.record_key, "done": outcome,
+        "was_blocked": reworded(item.reason, translate),
         "retained_until": decision.retain_until.isoformat() if decision.retain_until else None,
-        "legal_basis": decision.legal_basis,
+        "legal_basis": translate(decision.legal_basis or "") or None,
     }

@@ -14,6 +14,7 @@ import uuid
 from flask import current_app
 from rq import get_current_job
 
+from dsar import i18n
 from dsar.answer import storage
 from dsar.answer.document import render_answer
 from dsar.answer.pdf import static_folder
@@ -66,19 +67,8 @@ def render(request_id: str) -> None:
     job = get_current_job()
     if job is not None and job.id != request.document_job_id:
         return  # a later claim holds the PDF: this job was superseded
-    head, sections = answer_content(request)
-    # Rendering a long history takes a while: hold no transaction open meanwhile.
-    db.session.commit()
-    db.session.close()
-    config = current_app.config
-    try:
-        pdf = render_answer(
-            head, sections, static_folder(),
-            rows_per_part=config["DOCUMENT_ROWS_PER_PART"],
-            processes=config["DOCUMENT_PROCESSES"],
-        )
-    except Exception as exc:  # a time limit or any renderer failure: recorded for the officer
-        _failed(request_id, exc)
+    pdf = _rendered(request)
+    if pdf is None:
         return
     storage.write(request_id, "report.pdf", pdf)
     request = _request(request_id)
@@ -92,6 +82,25 @@ def render(request_id: str) -> None:
     mails.owe(request, mails.MailKind.DOCUMENT_READY)
     db.session.commit()
     mails.dispatch_unsent(request)
+
+
+def _rendered(request: DsarRequest) -> bytes | None:
+    """The answer's PDF, in the request's language; None when making it failed (recorded)."""
+    request_id, config = request.id, current_app.config
+    with i18n.for_request(request.language):
+        head, sections = answer_content(request)
+        # Rendering a long history takes a while: hold no transaction open meanwhile.
+        db.session.commit()
+        db.session.close()
+        try:
+            return render_answer(
+                head, sections, static_folder(),
+                rows_per_part=config["DOCUMENT_ROWS_PER_PART"],
+                processes=config["DOCUMENT_PROCESSES"],
+            )
+        except Exception as exc:  # a time limit or any renderer failure: for the officer
+            _failed(request_id, exc)
+            return None
 
 
 def deliver(request: DsarRequest) -> None:

@@ -21,7 +21,8 @@ from dsar.policy.backoff import retry_delay
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, sign
 from dsar.transitions import record_event
-from dsar.work import keeping, queues, transport
+from dsar.work import keeping, notices, queues, transport
+from dsar.work.rules import recipients_register
 
 log = logging.getLogger(__name__)
 
@@ -215,16 +216,20 @@ def message_id(owed: OutgoingMail) -> str:
 
 
 def compose(owed: OutgoingMail, request: DsarRequest) -> Message:
-    """Builds an owed mail in the request's language, with a fresh signed link where it
+    """Builds an owed mail in its reader's language, with a fresh signed link where it
     carries one."""
-    with i18n.for_request(None if _to_recipient(owed) else request.language):
+    with i18n.for_request(_language(owed, request)):
         return _compose(owed, request)
 
 
-def _to_recipient(owed: OutgoingMail) -> bool:
-    """Whether a mail goes to a recipient or an officer rather than the requester: it is
-    then in dsar's default language, not the requester's."""
-    return owed.kind.startswith((NOTICE_PREFIX, ALERT_PREFIX))
+def _language(owed: OutgoingMail, request: DsarRequest) -> str | None:
+    """The language of a mail: the request's for the requester, the one the recipients
+    register gives for a recipient's notice, dsar's default for an officer's alert."""
+    if owed.kind.startswith(NOTICE_PREFIX):
+        return recipients_register().language_of(str((owed.payload or {}).get("recipient")))
+    if owed.kind.startswith(ALERT_PREFIX):
+        return None
+    return request.language
 
 
 def _compose(owed: OutgoingMail, request: DsarRequest) -> Message:
@@ -255,9 +260,13 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
             html=render_template("mail/follow_up.html", **context),
         )
     if owed.kind.startswith(NOTICE_PREFIX):
-        context["notice"] = owed.payload or {}
+        notice = owed.payload or {}
+        context["notice"] = {**notice,
+                             "items": [notices.worded(item) for item in notice.get("items", [])]}
         return Message(
-            subject=f"Art. 19 GDPR: personal data you received was {_changed(request)}",
+            subject=str(_l("Art. 19 GDPR: personal data you received was corrected")
+                        if request.type == "rectification" else
+                        _l("Art. 19 GDPR: personal data you received was erased")),
             recipients=[owed.to_address or ""],
             body=render_template("mail/recipient_notice.txt", **context),
         )
@@ -284,11 +293,6 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
         body=render_template(f"mail/{kind}.txt", **context),
         html=render_template(f"mail/{kind}.html", **context),
     )
-
-
-def _changed(request: DsarRequest) -> str:
-    """What happened to the data, in a notice's subject line."""
-    return "corrected" if request.type == "rectification" else "erased"
 
 
 def external_url(endpoint: str, **values: str) -> str:

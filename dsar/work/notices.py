@@ -6,6 +6,9 @@ record the register's `when`), names each record by the identifiers that recipie
 it by (a tracking number, a payment reference; never our internal ids), and says which of
 the fields it received changed. Telling a recipient about data it never had would itself
 disclose it (Art. 5(1)(c)).
+
+A notice's items are kept as names and values (connector, category, fields); they are put
+into words when the mail is written, in the recipient's language (`worded`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from flask_babel import gettext
+
 from dsar.answer.readable import field_label, labels_of
-from dsar.connector import Category, Outcome, Record
+from dsar.answer.wording import for_connector, localised
+from dsar.connector import Outcome, Record
 from dsar.models import DsarRequest
 from dsar.policy.recipients import Receipt
 from dsar.registry import current_registry
@@ -52,8 +58,7 @@ def for_records(done: list[tuple[str, Record, Outcome]]) -> Notices:
             continue
         item = {"receivers": receivers_of(connector, record.category, record.data)}
         changed = None if outcome.done == "erased" else list(outcome.fields)
-        category = _categories(connector)(record.category)
-        _erased(notices, category, item, asdict(outcome), changed)
+        _erased(notices, connector, item, asdict(outcome), changed)
     return dict(notices)
 
 
@@ -67,61 +72,73 @@ def owed(request: DsarRequest) -> Notices:
     }
     for task in request.tasks:
         result = task.result or {}
-        category_of = _categories(task.connector)
         for outcome in result.get("outcomes", []):
             if outcome["done"] not in {"erased", "minimised"}:
                 continue
             item = planned.get((task.connector, outcome["category"], outcome["key"]), {})
             changed = None if outcome["done"] == "erased" else list(outcome.get("fields", []))
-            _erased(notices, category_of(outcome["category"]), item, outcome, changed)
+            _erased(notices, task.connector, item, outcome, changed)
         if task.action == "rectify":
             for change in result.get("changes", []):
-                _corrected(notices, request, task.connector, category_of(change["category"]),
-                           change)
+                _corrected(notices, request, task.connector, change)
     return dict(notices)
 
 
-def _erased(notices: Notices, category: Category | None, item: Mapping[str, Any],
+def _erased(notices: Notices, connector: str, item: Mapping[str, Any],
             outcome: Mapping[str, Any], changed: list[str] | None) -> None:
     """Adds an erased or minimised record to the notices of the recipients that had it.
 
     `changed` is the fields cleared, or None when the whole record went.
     """
-    labels = labels_of(category) if category else {}
-    title = category.title if category else outcome["category"]
+    about = {"connector": connector, "category": outcome["category"]}
     receivers = item.get("receivers")
     if receivers is None:  # a plan made before the register: the connector's own word
         for name in outcome.get("recipients", []):
-            notices[name].append({"what": title, "known": outcome["key"],
-                                  "fields": [field_label(labels, f) for f in changed or []]})
+            notices[name].append({**about, "key": outcome["key"], "known": {},
+                                  "fields": changed or []})
         return
     for receiver in receivers:
-        if changed is None:  # the whole record went
-            told = ["all of it"]
-        elif "*" in receiver["fields"]:
-            told = [field_label(labels, f) for f in changed]
+        if changed is None or "*" in receiver["fields"]:
+            told = changed
         else:
-            told = [field_label(labels, f) for f in changed if f in receiver["fields"]]
+            told = [f for f in changed if f in receiver["fields"]]
             if not told:
                 continue  # only fields it never received were cleared: nothing to tell
-        notices[receiver["name"]].append({
-            "what": title,
-            "known": ", ".join(f"{field_label(labels, f)} {value}"
-                               for f, value in receiver["known"].items()),
-            "fields": list(dict.fromkeys(told)),
-        })
+        # None: the whole record went.
+        notices[receiver["name"]].append({**about, "known": dict(receiver["known"]),
+                                          "fields": told})
+
+
+def worded(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A notice's item in words, in the language in force: what the record is, how the
+    recipient knows it, which of its fields changed."""
+    if "what" in item:
+        return dict(item)  # owed before items were worded at sending: words as they were
+    category = _categories(item["connector"])(item["category"])
+    labels = labels_of(category) if category else {}
+    if item.get("email"):
+        known = gettext("e-mail address %(address)s", address=item["email"])
+    else:
+        known = ", ".join(f"{field_label(labels, field)} {value}"
+                          for field, value in item["known"].items()) or item.get("key", "")
+    fields = item["fields"]
+    return {
+        "what": category.title if category else item["category"],
+        "known": known,
+        "fields": [gettext("all of it")] if fields is None else list(dict.fromkeys(
+            field_label(labels, field) for field in fields)),
+        "new": item.get("new"),
+    }
 
 
 def _corrected(notices: Notices, request: DsarRequest, connector: str,
-               category: Category | None, change: Mapping[str, Any]) -> None:
+               change: Mapping[str, Any]) -> None:
     """Adds a corrected field to the notices of the recipients that received it.
 
     A correction does not carry the record, so a receipt that depends on it (`when`, such
     as the payment method) cannot be settled here: the officer is asked to decide rather
     than the data being sent where it may never have gone.
     """
-    labels = labels_of(category) if category else {}
-    title = category.title if category else change["category"]
     key = f"{connector}.{change['category']}"
     receipts: list[tuple[str, Receipt]] = [
         (recipient.name, receipt)
@@ -131,22 +148,24 @@ def _corrected(notices: Notices, request: DsarRequest, connector: str,
     for name, receipt in receipts:
         if receipt.when is not None:
             record_event(request, "notice_for_officer", actor="system",
-                         note=f"{name} may have received {title} {change['key']} "
+                         note=f"{name} may have received {key} {change['key']} "
                               f"({receipt.condition}): check, and tell them of the correction "
                               "if they did")
             continue
         # A recipient that knows the person by e-mail address is told that, not our key.
-        known = (f"e-mail address {request.email}"
-                 if any("email" in field for field in receipt.known_by) else change["key"])
-        notices[name].append({"what": title, "known": known,
-                              "fields": [field_label(labels, change["field"])],
-                              "new": change["new"]})
+        by_address = any("email" in field for field in receipt.known_by)
+        notices[name].append({"connector": connector, "category": change["category"],
+                              "key": change["key"], "known": {},
+                              "email": request.email if by_address else None,
+                              "fields": [change["field"]], "new": change["new"]})
 
 
 def _categories(connector: str) -> Any:
-    """A function giving a connector's category by name (None when it is not installed)."""
+    """A function giving a connector's category by name, described in the language in
+    force (None when it is not installed)."""
     try:
-        declared = {c.name: c for c in current_registry().get_class(connector).categories}
+        cls = current_registry().get_class(connector)
     except KeyError:
-        declared = {}
-    return declared.get
+        return {}.get
+    words = for_connector(cls)
+    return {c.name: localised(c, words) for c in cls.categories}.get

@@ -12,11 +12,13 @@ from typing import Any
 
 from flask import current_app
 
+from dsar.answer.wording import category_title, connector_title, translate
 from dsar.clock import iso, utcnow
 from dsar.models import DsarRequest
 from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
-from dsar.policy.rights import COMPLAINT, RIGHTS
+from dsar.policy.planner import reworded
+from dsar.policy.rights import COMPLAINT, RIGHTS, worded
 from dsar.registry import current_registry
 from dsar.work import deferrals, holds, keeping, notices, suppression
 from dsar.work.notifier import get_notifier
@@ -25,7 +27,8 @@ OUTCOME_FORMAT = "cplus-dsar-outcome"
 OUTCOME_VERSION = 1
 
 def conclude(request: DsarRequest) -> dict[str, Any]:
-    """Does what follows from the finished tasks and returns the outcome letter's data."""
+    """Does what follows from the finished tasks and returns the outcome letter's data,
+    its words in the language in force (`i18n.for_request`)."""
     kind = RequestType(request.type)
     outcome = _letter_frame(request)
     if kind is RequestType.ERASURE:
@@ -38,7 +41,7 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
         outcome["consent_withdrawn"] = _done(request, "withdraw_consent", {"withdrawn"})
     elif kind is RequestType.RESTRICTION:
         outcome["restriction"] = {
-            "ground": RESTRICTION_GROUNDS.get(request.restriction_ground or "", ""),
+            "ground": translate(_ground(request)),
             "marked": _done(request, "restrict", {"restricted"}),
         }
     if kind in {RequestType.ERASURE, RequestType.OBJECTION}:
@@ -53,12 +56,18 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
     return outcome
 
 
+def _ground(request: DsarRequest) -> str:
+    """The Art. 18(1) ground a restriction rests on, as the person reads it."""
+    return RESTRICTION_GROUNDS.get(request.restriction_ground or "") or ""
+
+
 def _letter_frame(request: DsarRequest) -> dict[str, Any]:
     """What every outcome letter holds, whatever the request type."""
     return {
         "format": OUTCOME_FORMAT,
         "version": OUTCOME_VERSION,
         "generated_at": iso(utcnow()),
+        "language": request.language,
         "controller": {
             "name": current_app.config["CONTROLLER_NAME"],
             "contact": current_app.config["CONTROLLER_CONTACT"],
@@ -75,15 +84,15 @@ def _letter_frame(request: DsarRequest) -> dict[str, Any]:
         "erased": [], "minimised": [], "blocked": [], "corrected": [],
         "consent_withdrawn": [], "restriction": None, "offers_stopped": False,
         "offer_to_end_subscription": False,
-        "rights": [dict(right) for right in RIGHTS],
-        "complaint": dict(COMPLAINT),
+        "rights": [worded(right, translate) for right in RIGHTS],
+        "complaint": worded(COMPLAINT, translate),
     }
 
 
 def _title(connector: str) -> str:
     """A connector's title, or its name when it is no longer installed."""
     try:
-        return current_registry().get_class(connector).title
+        return connector_title(current_registry().get_class(connector))
     except KeyError:
         return connector
 
@@ -91,7 +100,7 @@ def _title(connector: str) -> str:
 def _category_title(connector: str, category: str) -> str:
     """What a customer calls a category."""
     try:
-        return current_registry().get_class(connector).category_title(category)
+        return category_title(current_registry().get_class(connector), category)
     except KeyError:
         return category
 
@@ -113,14 +122,15 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
                     **item,
                     "kept": decision["keep_fields"],
                     "retained_until": decision["retain_until"],
-                    "legal_basis": decision["legal_basis"],
-                    "reason": decision["reason"],
+                    "legal_basis": translate(basis) if (basis := decision["legal_basis"]) else None,
+                    "reason": reworded(decision["reason"], translate),
                 })
                 holds.hold(request, connector, decision)
             else:
                 # A contract that runs ends one day: the erasure then carries on by itself.
                 carries_on = deferrals.defer(request, connector, decision)
-                outcome["blocked"].append({**item, "reason": decision["reason"],
+                outcome["blocked"].append({**item,
+                                           "reason": reworded(decision["reason"], translate),
                                            "carries_on": carries_on})
                 if decision["category"] == "subscriptions":
                     # Ending it is the person's own way to have the erasure sooner: say so.

@@ -1,0 +1,74 @@
+"""The answer's words in the language of the request.
+
+Connectors, the rules files and the recipients register describe the shop's data in
+English, each text marked for the gettext catalogue (`dsar.connector.translatable`, the
+extractor in `dsar.answer.extraction`). An answer is written inside `i18n.for_request`;
+the functions here put those texts through the catalogue of that language: a connector's
+own catalogue first when it ships one, then dsar's. A text no catalogue knows stays as it
+is, in English, rather than leaving a gap in the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from functools import lru_cache
+
+from babel.support import NullTranslations, Translations
+from flask_babel import get_locale, gettext
+
+from dsar.connector import Category, Connector
+
+#: Puts one English text into the language of the answer.
+Translate = Callable[[str], str]
+
+
+def translate(text: str) -> str:
+    """A text through dsar's own catalogue, in the language of the answer."""
+    return gettext(text) if text else text
+
+
+def for_connector(connector: type[Connector]) -> Translate:
+    """How a connector's texts are put into the language of the answer."""
+    if not connector.translations:
+        return translate
+    own = _catalogue(connector.translations, str(get_locale()))
+
+    def through_own(text: str) -> str:
+        mine = own.gettext(text) if text else text
+        return mine if mine != text else translate(text)
+
+    return through_own
+
+
+def localised(category: Category, words: Translate) -> Category:
+    """A category described in the language of the answer; its name and fields, which
+    programs read, stay as they are."""
+    return replace(
+        category,
+        title=words(category.title),
+        purpose=words(category.purpose),
+        legal_basis=words(category.legal_basis),
+        recipients=tuple(words(text) for text in category.recipients),
+        retention=words(category.retention),
+        source=words(category.source),
+        columns=tuple(replace(column, label=words(column.label))
+                      for column in category.columns),
+    )
+
+
+def connector_title(connector: type[Connector]) -> str:
+    """What a customer calls a system, in the language of the answer."""
+    return for_connector(connector)(connector.title)
+
+
+def category_title(connector: type[Connector], name: str) -> str:
+    """What a customer calls one of a connector's categories, in the language of the
+    answer; its name if the connector does not hold it."""
+    return for_connector(connector)(connector.category_title(name))
+
+
+@lru_cache(maxsize=32)
+def _catalogue(folder: str, locale: str) -> NullTranslations:
+    """A connector's compiled catalogue for one language (an empty one when it has none)."""
+    return Translations.load(folder, [locale])
