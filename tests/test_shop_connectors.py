@@ -327,7 +327,9 @@ def statements(seeded: str) -> Iterator[list[tuple[str, Any]]]:
         (AccountsConnector, 1),
         (OrdersConnector, 3),
         (SubscriptionsConnector, 1),
-        (SupportConnector, 3),
+        # Messages and notes twice: once for whom their texts name, once for the records
+        # (both streamed); and the customers they name.
+        (SupportConnector, 5),
         (MarketingConnector, 1),
     ],
 )

@@ -8,7 +8,13 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
-from connectors.shop.database import email_matches, shop_database_url, shop_engine, shop_now
+from connectors.shop.database import (
+    email_matches,
+    shop_database_url,
+    shop_engine,
+    shop_now,
+    streamed,
+)
 from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
 from connectors.shop.mentions import erase_mentions
 from connectors.shop.records import row_data
@@ -119,9 +125,7 @@ class AccountsConnector(Connector):
             .where(email_matches(customers.c.email, subject.email))
             .order_by(customers.c.created_at, customers.c.id)
         )
-        with engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        for row in rows:
+        for row in streamed(engine, query):
             yield Record(
                 category="account",
                 key=row["customer_number"],

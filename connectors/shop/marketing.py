@@ -7,7 +7,13 @@ from typing import ClassVar
 
 from sqlalchemy import select, update
 
-from connectors.shop.database import email_matches, shop_database_url, shop_engine, shop_now
+from connectors.shop.database import (
+    email_matches,
+    shop_database_url,
+    shop_engine,
+    shop_now,
+    streamed,
+)
 from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
 from connectors.shop.records import row_data
 from connectors.shop.schema import customers, marketing_consents
@@ -94,9 +100,7 @@ class MarketingConnector(Connector):
             )
             .order_by(marketing_consents.c.consented_at, marketing_consents.c.id)
         )
-        with engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        for row in rows:
+        for row in streamed(engine, query):
             yield Record(
                 category="marketing_consents",
                 key=str(row["id"]),

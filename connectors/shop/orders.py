@@ -10,7 +10,7 @@ from typing import ClassVar
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.engine import RowMapping
 
-from connectors.shop.database import shop_database_url, shop_engine
+from connectors.shop.database import STREAM_ROWS, shop_database_url, shop_engine
 from connectors.shop.erasure import (
     LEFT_ALONE,
     PAYMENT_PROVIDER,
@@ -86,9 +86,6 @@ _ORDER_RETENTION = translatable(
     '"We keep this information until your order is completed and seven years later '
     '(legal retention)."'
 )
-
-#: Rows fetched from the database at a time while a long history streams.
-STREAM_ROWS = 500
 
 #: Orders not yet handed to a carrier: the only ones whose data a correction still changes.
 OPEN_STATUSES = ("placed", "paid")

@@ -8,7 +8,7 @@ from typing import ClassVar
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
-from connectors.shop.database import shop_database_url, shop_engine
+from connectors.shop.database import shop_database_url, shop_engine, streamed
 from connectors.shop.erasure import (
     PAYMENT_PROVIDER,
     RecordShape,
@@ -137,9 +137,7 @@ class SubscriptionsConnector(Connector):
                         if key.isdigit()]))
             .order_by(subscriptions.c.started_at, subscriptions.c.id)
         )
-        with engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        for row in rows:
+        for row in streamed(engine, query):
             # A subscription has no number of its own; its row id is stable.
             yield Record(
                 category="subscriptions",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Engine, Select, or_, select
 
-from connectors.shop.database import email_matches, shop_database_url, shop_engine
+from connectors.shop.database import email_matches, shop_database_url, shop_engine, streamed
 from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
 from connectors.shop.records import row_data
 from connectors.shop.redaction import (
@@ -157,21 +157,22 @@ class SupportConnector(Connector):
             )
             .order_by(support_notes.c.created_at, support_notes.c.id)
         )
-        with engine.connect() as connection:
-            messages = connection.execute(message_query).mappings().all()
-            notes = connection.execute(note_query).mappings().all()
-            texts = [row[name] for row in [*messages, *notes] for name in FREE_TEXT if name in row]
-            redactor = _redactor(connection, subject.email, texts)
-
+        # Two passes, each streamed: the first learns whom all the texts point at, so that
+        # a name is redacted in every text once any text names that customer's number or
+        # address; the second yields the records. A text added between the passes that
+        # points at someone new has that customer loaded before it is yielded.
+        redaction = _Redaction(engine, subject.email, (
+            text for query in (message_query, note_query)
+            for row in streamed(engine, _texts_of(query)) for text in row.values()))
         own_address = subject.email.strip().lower()
-        for row in messages:
+        for row in streamed(engine, message_query):
             # A message sent from the subject's own address holds their own words: returned
             # as written. One found by a customer number alone may be someone else's.
             own = (row["email"] or "").strip().lower() == own_address
             yield _redacted_record("contact_messages", row, MESSAGE_FIELDS,
-                                   None if own else redactor)
-        for row in notes:
-            yield _redacted_record("support_notes", row, NOTE_FIELDS, redactor)
+                                   None if own else redaction.of(row))
+        for row in streamed(engine, note_query):
+            yield _redacted_record("support_notes", row, NOTE_FIELDS, redaction.of(row))
 
     def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
         """Deletes (or minimises) messages and notes by key, in one transaction."""
@@ -192,22 +193,51 @@ class SupportConnector(Connector):
         return []
 
 
-def _redactor(connection: Connection, email: str, texts: Iterable[str | None]) -> Redactor:
-    """Loads, in one query, the subject's accounts and every customer the texts point at."""
-    texts = list(texts)
-    numbers = sorted(customer_numbers_in(texts))
-    addresses = sorted(email_addresses_in(texts))
-    conditions = [email_matches(customers.c.email, address) for address in [email, *addresses]]
-    if numbers:
-        conditions.append(customers.c.customer_number.in_(numbers))
-    query = select(customers.c.customer_number, customers.c.name, customers.c.email).where(
-        or_(*conditions)
-    )
-    found = [
-        Customer(customer_number=row.customer_number, name=row.name, email=row.email)
-        for row in connection.execute(query)
-    ]
-    return Redactor.for_subject(email, found)
+def _texts_of(query: Select[Any]) -> Select[Any]:
+    """The same query for the free texts of its rows alone."""
+    return query.with_only_columns(
+        *(column for column in query.selected_columns if column.name in FREE_TEXT))
+
+
+class _Redaction:
+    """The redactor of a subject's texts: the subject's accounts and every customer the
+    texts point at by customer number or address, loaded as they become known."""
+
+    def __init__(self, engine: Engine, email: str, texts: Iterable[str | None]) -> None:
+        """Learns whom `texts` point at, one text at a time, and loads them in one query."""
+        self.engine, self.email = engine, email
+        self.numbers: set[str] = set()
+        self.addresses: set[str] = set()
+        self.found: list[Customer] = []
+        for text in texts:
+            self.numbers |= customer_numbers_in((text,))
+            self.addresses |= email_addresses_in((text,))
+        self.redactor = self._load(self.numbers, {email, *self.addresses})
+
+    def of(self, row: Mapping[Any, Any]) -> Redactor:
+        """The redactor for a row, knowing every customer its texts point at."""
+        texts = [row[name] for name in FREE_TEXT if name in row]
+        numbers = customer_numbers_in(texts) - self.numbers
+        addresses = email_addresses_in(texts) - self.addresses
+        if numbers or addresses:  # written since the first pass
+            self.numbers |= numbers
+            self.addresses |= addresses
+            self.redactor = self._load(numbers, addresses)
+        return self.redactor
+
+    def _load(self, numbers: set[str], addresses: set[str]) -> Redactor:
+        """Adds the customers with these numbers or addresses to those redacted."""
+        conditions = [email_matches(customers.c.email, address) for address in sorted(addresses)]
+        if numbers:
+            conditions.append(customers.c.customer_number.in_(sorted(numbers)))
+        query = select(customers.c.customer_number, customers.c.name, customers.c.email).where(
+            or_(*conditions))
+        with self.engine.connect() as connection:
+            self.found += [
+                Customer(customer_number=row.customer_number, name=row.name, email=row.email)
+                for row in connection.execute(query)
+            ]
+        return Redactor.for_subject(self.email, self.found)
 
 
 def _redacted_record(
