@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## translations: the gettext catalogues (translations/*/LC_MESSAGES/*.po) compiled for use
+## translations: the gettext catalogues (translations/*/LC_MESSAGES/*.po, and the example
+## connector's in examples/dsar-loyalty) compiled for use
 translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d translations
+	$(BIN)/pybabel -q compile -d examples/dsar-loyalty/dsar_loyalty/translations
 
 ## catalogue: the marked strings extracted and merged into the catalogues, to translate
 catalogue: $(STAMP)
@@ -32,10 +34,14 @@ run: $(STAMP) translations
 	@if [ -z "$$DSAR_SHOP_DATABASE_URL" ]; then $(BIN)/dsar shop seed --customers 300 --if-empty; fi
 	$(BIN)/dsar run
 
-## test: the whole suite; the browser tests need Debian's chromium (installed when missing)
+## test: the whole suite; the browser tests need Debian's chromium (installed when missing).
+## Then the example connector package's own tests (the conformance kit among them), with the
+## package on PYTHONPATH rather than installed: installed, it would be a sixth connector in
+## every test app of the suite, which counts five.
 test: $(STAMP) translations
 	scripts/ensure-browser
 	$(BIN)/pytest
+	PYTHONPATH=examples/dsar-loyalty $(BIN)/pytest examples/dsar-loyalty/tests
 
 ## screenshots: the README's pictures, taken by the browser tests and from a real answer's PDF
 screenshots: $(STAMP)

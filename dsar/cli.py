@@ -15,10 +15,13 @@ from sqlalchemy import func, select
 from dsar import audit
 from dsar.answer.sealing import new_key, sealer_for
 from dsar.app import create_app
+from dsar.declarative.check import ERROR, WARNING, check_declaration
 from dsar.extensions import db
 from dsar.models import AuditHead, StoredChunk
 from dsar.runner import run
+from dsar.scaffold import ScaffoldError, new_connector
 from dsar.web.officers import OfficerError, create_officer, find_officer, issue_token
+from dsar.work.rules import load_rules
 
 cli = FlaskGroup(
     name="dsar",
@@ -146,3 +149,47 @@ def audit_export(request_id: str | None, since: datetime | None, until: datetime
     """Writes entries as CSV to standard output, per request or period."""
     click.echo(audit.to_csv(audit.entries(request_id=request_id, since=since, until=until)),
                nl=False)
+
+
+connector_group = click.Group("connector", help="Tools for connector authors.")
+cli.add_command(connector_group)
+
+
+@connector_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def connector_check(file: str) -> None:
+    """Checks a connector declaration (TOML): the file, then the live database it names (read
+    only), then, when the conformance kit is installed, the connector on a scratch copy.
+    Exits 1 on an error; warnings alone exit 0."""
+    errors = 0
+    for finding in check_declaration(file, rules=load_rules()):
+        if finding.level == ERROR:
+            errors += 1
+            click.echo(f"ERROR: {finding.text}", err=True)
+        elif finding.level == WARNING:
+            click.echo(f"WARNING: {finding.text}")
+        else:
+            click.echo(finding.text)
+    if errors:
+        click.echo(f"{errors} error{'s' if errors != 1 else ''}: the connector would not work.",
+                   err=True)
+        sys.exit(1)
+
+
+@connector_group.command("new")
+@click.argument("name")
+@click.option("--directory", default=".", show_default=True,
+              type=click.Path(file_okay=False, writable=True),
+              help="Where to make the package's folder.")
+def connector_new(name: str, directory: str) -> None:
+    """Makes dsar-NAME/, a package holding a working connector for one SQL table of a system,
+    its conformance tests on an example database, and a README on what to change next."""
+    try:
+        made = new_connector(name, directory)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Made {made}. Next:\n"
+               f"  cd {made}\n"
+               f"  pip install -e .    # in dsar's environment; registers the connector\n"
+               f"  pytest              # the conformance kit, on an example SQLite database\n"
+               f"then follow {made / 'README.md'} to point it at the real system.")

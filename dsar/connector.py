@@ -216,6 +216,10 @@ class Connector(ABC):
     #: The folder of the connector's own gettext catalogues (`<folder>/nl/LC_MESSAGES/
     #: messages.mo`), which translate its marked texts; None: dsar's catalogue does.
     translations: ClassVar[str | None] = None
+    #: Retention rules for its categories, by category name, in config/retention.toml's
+    #: format: what the planner decides on erasure. The shop's own file wins where it has a
+    #: rule of that name; a category with neither is put to the privacy officer.
+    retention_rules: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         """Keeps the service's settings; connectors read what they need from them."""

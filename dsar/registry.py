@@ -1,4 +1,5 @@
-"""Finds the connectors installed in this environment through the `dsar.connectors` entry points.
+"""Finds the connectors installed in this environment through the `dsar.connectors` entry points,
+and the connectors declared by the TOML files of the `CONNECTORS_DIR` folder.
 
 A connector in another installed package is picked up with no change to dsar. A connector
 that fails to load is logged and skipped, so one broken plug-in does not take the service down.
@@ -9,13 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
 from dsar.connector import Connector
+from dsar.declarative import SpecError, load_folder
 
 ENTRY_POINT_GROUP = "dsar.connectors"
+#: Where the app keeps its registry with the declared connectors added: (the registry they
+#: were added to, the folder, the result).
+DECLARED = "dsar.connectors.declared"
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +29,20 @@ log = logging.getLogger(__name__)
 class ConnectorRegistry:
     """The connector classes this service runs, by name."""
 
-    def __init__(self, classes: Mapping[str, type[Connector]]) -> None:
+    def __init__(
+        self, classes: Mapping[str, type[Connector]], declared_from: str | None = None
+    ) -> None:
         """Holds the classes; use `discover` to find the installed ones."""
         self._classes = dict(sorted(classes.items()))
+        #: The folder whose declared connectors are among the classes, if any.
+        self.declared_from = declared_from
 
     @classmethod
-    def discover(cls, eps: Iterable[EntryPoint] | None = None) -> ConnectorRegistry:
-        """Loads every entry point of the group; a broken one is logged and left out."""
+    def discover(
+        cls, eps: Iterable[EntryPoint] | None = None, *, declared: str | None = None
+    ) -> ConnectorRegistry:
+        """Loads every entry point of the group, and the connectors declared in the folder
+        `declared` when given; a broken one is logged and left out."""
         found: dict[str, type[Connector]] = {}
         for ep in entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps:
             try:
@@ -44,7 +57,31 @@ class ConnectorRegistry:
                 log.error("connector=%s state=broken reason=duplicate-name", ep.name)
                 continue
             found[ep.name] = loaded
-        return cls(found)
+        return cls(found).with_declared(declared) if declared else cls(found)
+
+    def with_declared(self, folder: str) -> ConnectorRegistry:
+        """This registry and the connectors declared in the folder's `*.toml` files.
+
+        A file that declares something wrong, or a name already taken, is logged and left
+        out, as a broken entry point is.
+        """
+        found = dict(self._classes)
+        try:
+            declared = list(load_folder(folder))
+        except NotADirectoryError:
+            log.error("connectors_dir=%s state=broken reason=not-a-folder", folder)
+            declared = []
+        for path, loaded in declared:
+            if isinstance(loaded, SpecError):
+                log.error("connector=%s state=broken reason=invalid-declaration problem=%s",
+                          path.name, loaded)
+                continue
+            if loaded.name in found:
+                log.error("connector=%s state=broken reason=duplicate-name file=%s",
+                          loaded.name, path.name)
+                continue
+            found[loaded.name] = loaded
+        return ConnectorRegistry(found, declared_from=str(Path(folder)))
 
     @property
     def names(self) -> list[str]:
@@ -61,6 +98,18 @@ class ConnectorRegistry:
 
 
 def current_registry() -> ConnectorRegistry:
-    """The connectors installed in this environment, as the running app discovered them."""
+    """The connectors installed in this environment, as the running app discovered them,
+    with those declared in the `CONNECTORS_DIR` folder when it is set.
+
+    The declared ones are read once per app and folder, at the first use.
+    """
     reg: ConnectorRegistry = current_app.extensions["dsar.connectors"]
-    return reg
+    folder = current_app.config.get("CONNECTORS_DIR")
+    if not folder or reg.declared_from == str(Path(folder)):
+        return reg
+    cached = current_app.extensions.get(DECLARED)
+    if cached is None or cached[0] is not reg or cached[1] != folder:
+        cached = (reg, folder, reg.with_declared(folder))
+        current_app.extensions[DECLARED] = cached
+    merged: ConnectorRegistry = cached[2]
+    return merged

@@ -180,11 +180,13 @@ def test_load_coerces_ints_and_keeps_strings():
     assert settings["MAIL_SERVER"] == "smtp.cplus.example"
 
 
-def test_load_ignores_variables_without_the_prefix_or_unknown():
-    """Only DSAR_<a known setting> changes anything."""
-    settings = config.load({"MAIL_PORT": "2525", "DSAR_NO_SUCH_SETTING": "1"})
+def test_load_ignores_variables_without_the_prefix_and_passes_a_connector_s_own():
+    """Only DSAR_ variables count; one dsar does not know is a connector's own setting (its
+    database URL, say) and reaches it as text."""
+    settings = config.load({"MAIL_PORT": "2525", "LOYALTY_DATABASE_URL": "sqlite://",
+                            "DSAR_LOYALTY_DATABASE_URL": "postgresql://reader@loyalty/db"})
     assert settings["MAIL_PORT"] == 25
-    assert "NO_SUCH_SETTING" not in settings
+    assert settings["LOYALTY_DATABASE_URL"] == "postgresql://reader@loyalty/db"
 
 
 @pytest.mark.parametrize("raw", ["twenty", "25.5", ""])

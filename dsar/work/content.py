@@ -21,7 +21,7 @@ from dsar.models import DsarRequest
 from dsar.policy.recipients import describe
 from dsar.registry import current_registry
 from dsar.work import holds
-from dsar.work.rules import load_rules, recipients_register
+from dsar.work.rules import recipients_register, retention_rules
 
 #: The flag a record gets when the officer withheld a passage of it.
 WITHHELD = "withheld_by_officer"
@@ -148,7 +148,7 @@ def _reader(
     """A function that reads one category's records anew each time it is called, each with
     how long it is kept; a record kept past its end is flagged and noted in `past_end`."""
     request_id, redactions = request.id, list(request.redactions or [])
-    kept = rule.kept if (rule := load_rules().get(category)) else None
+    kept = rule.kept if (rule := retention_rules().get(category)) else None
     today = utcnow().date()
     # Records an earlier erasure kept by law end when that duty ends, and say why.
     by_law = {hold.record_key: (hold.retain_until, hold.legal_basis)

@@ -29,7 +29,7 @@ from dsar.registry import current_registry
 from dsar.transitions import record_event
 from dsar.work import holds, mails, notices
 from dsar.work.notifier import get_notifier
-from dsar.work.rules import load_rules
+from dsar.work.rules import retention_rules
 from dsar.work.tasks import decision_to_json
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
     found = _everything_of(email, held)
     # The whole of the person's records, as at the first plan: an account waits on the
     # contracts of other systems.
-    decisions = plan_erasure([record for _, record in found], load_rules(), today)
+    decisions = plan_erasure([record for _, record in found], retention_rules(), today)
     planned = {(connector, record.category, record.key): decision
                for (connector, record), decision in zip(found, decisions, strict=True)}
     records = {(connector, record.category, record.key): record for connector, record in found}

@@ -21,7 +21,7 @@ from dsar.policy.planner import plan_erasure
 from dsar.transitions import transition
 from dsar.work.content import forget_findings
 from dsar.work.notices import receivers_of
-from dsar.work.rules import load_rules
+from dsar.work.rules import retention_rules
 from dsar.work.tasks import add_tasks, decision_to_json, enqueue_pending
 
 #: The action that carries out an approved plan, per request type.
@@ -63,7 +63,7 @@ def _erasure_plan(request: DsarRequest) -> dict[str, list[dict[str, Any]]]:
         for category in findings.counts(task.result)
         for item in findings.records(request.id, task.id, category)
     ]
-    decisions = plan_erasure([record for _, record in found], load_rules(), utcnow().date())
+    decisions = plan_erasure([record for _, record in found], retention_rules(), utcnow().date())
     plan: dict[str, list[dict[str, Any]]] = {task.connector: [] for task in request.tasks}
     for (connector, record), decision in zip(found, decisions, strict=True):
         # Who had the record, and knows it by what: the notices need it after it is gone.

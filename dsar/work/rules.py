@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dsar.policy.recipients import Register, parse_register
 from dsar.policy.retention import RetentionRule, parse_rules
+from dsar.registry import current_registry
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 RULES_FILE = CONFIG / "retention.toml"
@@ -20,6 +21,20 @@ def load_rules(path: Path = RULES_FILE) -> dict[str, RetentionRule]:
     """Reads and checks the rules file, once per process."""
     with path.open("rb") as handle:
         return parse_rules(tomllib.load(handle))
+
+
+def retention_rules() -> dict[str, RetentionRule]:
+    """The rules the planner decides by: the shop's file, and for categories it has no
+    rule for, those the installed connectors declare (`Connector.retention_rules`)."""
+    rules = dict(load_rules())
+    registry = current_registry()
+    for name in registry.names:
+        declared = registry.get_class(name).retention_rules
+        extra = {category: dict(rule) for category, rule in declared.items()
+                 if category not in rules}
+        if extra:
+            rules.update(parse_rules(extra))
+    return rules
 
 
 @cache
