@@ -37,8 +37,8 @@ class GateConnector(Connector):
         yield Record(category="notes", key="1", data={"text": "through the gate"})
 
 
-def registry() -> ConnectorRegistry:
-    """The gate alone, in place of the installed connectors."""
+def registry(*_args: object, **_kwargs: object) -> ConnectorRegistry:
+    """The gate alone, in place of the installed connectors (and of any declared ones)."""
     return ConnectorRegistry({"gate": GateConnector})
 
 
