@@ -56,6 +56,8 @@ class ConnectorRegistry:
             if ep.name in found:
                 log.error("connector=%s state=broken reason=duplicate-name", ep.name)
                 continue
+            if _shares_a_category(loaded, found):
+                continue
             found[ep.name] = loaded
         return cls(found).with_declared(declared) if declared else cls(found)
 
@@ -80,6 +82,8 @@ class ConnectorRegistry:
                 log.error("connector=%s state=broken reason=duplicate-name file=%s",
                           loaded.name, path.name)
                 continue
+            if _shares_a_category(loaded, found):
+                continue
             found[loaded.name] = loaded
         return ConnectorRegistry(found, declared_from=str(Path(folder)))
 
@@ -95,6 +99,21 @@ class ConnectorRegistry:
     def get_class(self, name: str) -> type[Connector]:
         """Returns the connector class of that name."""
         return self._classes[name]
+
+
+def _shares_a_category(candidate: type[Connector], found: Mapping[str, type[Connector]]) -> bool:
+    """Whether a connector declares a category name another one already has; it is then
+    logged and left out. Retention rules, holds and a plan's decisions are keyed by the
+    category's name: a second "orders" would be erased by the shop's orders rule, and its
+    records mistaken for the shop's."""
+    names = {category.name for category in candidate.categories}
+    for other, cls in found.items():
+        shared = names & {category.name for category in cls.categories}
+        if shared:
+            log.error("connector=%s state=broken reason=category-name-taken categories=%s "
+                      "by=%s", candidate.name, ",".join(sorted(shared)), other)
+            return True
+    return False
 
 
 def current_registry() -> ConnectorRegistry:

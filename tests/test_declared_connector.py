@@ -168,6 +168,10 @@ def test_declared_connectors_join_the_registry_and_broken_files_are_left_out(
     (folder / "twin.toml").write_text(
         EXAMPLE.read_text().replace('name = "loyalty"', 'name = "accounts"', 1))
     (folder / "notes.txt").write_text("not a declaration")
+    # A category named like one of the shop's would be erased by the shop's rule for it.
+    (folder / "rival.toml").write_text(EXAMPLE.read_text().replace(
+        'name = "loyalty"', 'name = "rival"', 1).replace('name = "points"', 'name = "orders"'))
+    (folder / "latin1.toml").write_bytes("title = \"Caf\xe9\"\n".encode("latin-1"))
     installed = ConnectorRegistry.discover()
     with caplog.at_level(logging.ERROR, logger="dsar.registry"):
         registry = installed.with_declared(str(folder))
@@ -177,6 +181,20 @@ def test_declared_connectors_join_the_registry_and_broken_files_are_left_out(
     assert "connector=broken.toml state=broken reason=invalid-declaration" in logged
     assert "broken.toml: database_url_env: is missing" in logged
     assert "connector=accounts state=broken reason=duplicate-name file=twin.toml" in logged
+    assert ("connector=rival state=broken reason=category-name-taken categories=orders "
+            "by=orders") in logged
+    assert "latin1.toml: cannot be read as a declaration: UnicodeDecodeError" in logged
+
+
+def test_a_url_in_place_of_its_variable_is_refused_without_repeating_it(tmp_path):
+    """Whoever writes the URL itself into the file is told, and its password is not
+    repeated into a log or a terminal."""
+    path = _declaration(tmp_path, ('database_url_env = "LOYALTY_DATABASE_URL"',
+                                   'database_url_env = "postgresql://dsar:S3cret@db/x"'))
+    with pytest.raises(SpecError) as refused:
+        load_spec(path)
+    assert "database_url_env: must be the NAME" in str(refused.value)
+    assert "S3cret" not in str(refused.value)
 
 
 def test_no_connectors_dir_loads_none(app):
@@ -379,6 +397,40 @@ def test_check_fails_on_a_column_the_database_lacks(app, loyalty_url, tmp_path):
     assert result.exit_code == 1
     assert "ERROR: table 'members' has no column 'birthday'" in result.output
     assert "conformance kit" not in result.output
+
+
+def test_check_refuses_clearing_a_unique_column_that_may_not_be_null(
+    app, loyalty_url, tmp_path
+):
+    """Cleared to an empty text, a NOT NULL unique address would make the second person's
+    erasure fail for good: the check says so before it happens."""
+    engine = create_engine(loyalty_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE cards (id INTEGER PRIMARY KEY, "
+                          "holder_email TEXT NOT NULL UNIQUE, issued_at TEXT)"))
+    engine.dispose()
+    path = tmp_path / "cards.toml"
+    path.write_text(EXAMPLE.read_text().split("[[categories]]")[0] + """
+[[categories]]
+name = "cards"
+title = "Your loyalty card"
+purpose = "Identifying you at the till."
+legal_basis = "Performance of a contract, Art. 6(1)(b) GDPR."
+recipients = []
+retention = "As long as you are a member."
+source = "You."
+table = "cards"
+key = "id"
+fields = ["id", "holder_email", "issued_at"]
+match = { column = "holder_email" }
+on_erase = "clear"
+clear = ["holder_email"]
+""")
+    result = app.test_cli_runner().invoke(cli, ["connector", "check", str(path)])
+    assert result.exit_code == 1, result.output
+    assert ("ERROR: cards: cards.holder_email may not be NULL and must be unique: an erasure "
+            "clears it to an empty text, and the second person's erasure then fails") in \
+        result.output
 
 
 def test_check_refuses_a_declaration_with_a_mistake(app, tmp_path):

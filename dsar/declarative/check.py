@@ -29,6 +29,8 @@ from dsar.policy.retention import RetentionRule, parse_rules
 INFO = "info"
 #: The conformance kit's module; the check runs it when it is installed.
 KIT = "dsar.kit"
+#: The kit's check that markup comes back as text (`run_checks` names it so).
+MARKUP_CHECK = "markup_is_carried_as_text"
 
 __all__ = ["ERROR", "INFO", "WARNING", "Finding", "check_declaration"]
 
@@ -111,6 +113,11 @@ def run_kit(spec: ConnectorSpec, live_url: str) -> Iterator[Finding]:
         yield Finding(ERROR, f"the conformance kit could not run on a scratch copy: "
                              f"{type(exc).__name__}: {_first_line(exc)}")
         return
+    if not scratch.holds_text:
+        # Nothing to put the markup in: the check has nothing to find, rightly.
+        failures = [(name, problem) for name, problem in failures if name != MARKUP_CHECK]
+        yield Finding(INFO, "no declared field holds text: the kit's markup check does not "
+                            "apply.")
     for name, problem in failures:
         yield Finding(ERROR, f"conformance kit: {name}: {problem}")
     if not failures:

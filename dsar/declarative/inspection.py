@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, String, Table, func, inspect, select, text
+from sqlalchemy import Connection, String, Table, UniqueConstraint, func, inspect, select, text
 
 from dsar.declarative.spec import CategorySpec, ConnectorSpec
 from dsar.declarative.tables import mismatches, quiet_reflection, reflect
@@ -88,6 +88,16 @@ def _clearing(category: CategorySpec, tables: Mapping[str, Table]) -> list[Findi
     table = tables[category.table]
     stuck = [name for name in category.personal
              if not table.c[name].nullable and not isinstance(table.c[name].type, String)]
+    # A text that may not be NULL is cleared to "": twice in a unique column, and the
+    # second person's erasure fails for good.
+    unique = _unique_columns(table)
+    collide = [name for name in category.personal
+               if not table.c[name].nullable and name in unique and name not in stuck]
+    if collide:
+        return [Finding(ERROR, (
+            f"{category.name}: {table.name}.{', '.join(collide)} may not be NULL and must be "
+            "unique: an erasure clears it to an empty text, and the second person's erasure "
+            "then fails on the unique rule; allow NULL there, or delete the rows"))]
     if not stuck:
         return []
     where = f"{category.name}: {table.name}.{', '.join(stuck)} may not be NULL and is not text"
@@ -96,6 +106,18 @@ def _clearing(category: CategorySpec, tables: Mapping[str, Table]) -> list[Findi
         return [Finding(WARNING, f"{where}: a record the retention rule keeps in part "
                         "(minimise) cannot be cleared, and its erasure fails")]
     return [Finding(ERROR, f"{where}: on_erase = {category.on_erase!r} cannot clear it")]
+
+
+def _unique_columns(table: Table) -> set[str]:
+    """The columns a unique constraint or index holds on its own."""
+    unique = {column.name for column in table.columns if column.unique}
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and len(constraint.columns) == 1:
+            unique |= {column.name for column in constraint.columns}
+    for index in table.indexes:
+        if index.unique and len(index.columns) == 1:
+            unique |= {column.name for column in index.columns}
+    return unique
 
 
 def _deleting(
@@ -175,10 +197,16 @@ class _Indexes:
                 select(func.count()).select_from(self.tables[table])) or 0)
             name = re.sub(r"\W+", "_", what.replace("lower(trim(", "")).strip("_")
             suffix = "_match" if what.startswith("lower(") else ""
+            # Names are quoted where the database needs it (a table called "order").
+            quote = self.connection.dialect.identifier_preparer.quote
+            compared = what.startswith("lower(trim(")
+            column = what[len("lower(trim("):-2] if compared else what
+            indexed = f"lower(trim({quote(column)}))" if compared else quote(column)
             findings.append(Finding(WARNING, (
                 f"{table}: no index on {what} ({why}; for {', '.join(categories)}): each "
                 f"request reads all {count} row{'s' if count != 1 else ''}; add one: "
-                f"CREATE INDEX {table}_{name}{suffix} ON {table} ({what});")))
+                f"CREATE INDEX {quote(f'{table}_{name}{suffix}')} ON {quote(table)} "
+                f"({indexed});")))
         return findings
 
     def _note(self, table: str, what: str, category: str, why: str) -> None:

@@ -24,3 +24,7 @@ def load_folder(folder: str | Path) -> Iterator[tuple[Path, type[DeclaredConnect
             yield path, connector_class(load_spec(path))
         except SpecError as exc:
             yield path, exc
+        except Exception as exc:  # noqa: BLE001  (one bad file must not stop the service)
+            # Not UTF-8, a value of a type the format never expects: left out, like the rest.
+            yield path, SpecError(f"{path}: cannot be read as a declaration: "
+                                  f"{type(exc).__name__}")

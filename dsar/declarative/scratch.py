@@ -80,6 +80,7 @@ class Scratch:
         seed_many: adds that many records of the first category for a person.
         corrections: what the kit may ask the connector to correct; None when nothing is
             correctable.
+        holds_text: whether a declared field holds text the kit's markup can be put in.
     """
 
     url: str
@@ -87,6 +88,7 @@ class Scratch:
     seed: Callable[[People], None]
     seed_many: Callable[[Person, int], None]
     corrections: dict[str, str] | None
+    holds_text: bool = True
 
 
 @contextmanager
@@ -119,6 +121,7 @@ def scratch_copy(spec: ConnectorSpec, live_url: str) -> Iterator[Scratch]:
                 seed=seeder.seed,
                 seed_many=seeder.seed_many,
                 corrections=corrections or None,
+                holds_text=seeder.markup_at is not None,
             )
         finally:
             dispose_engine(url)

@@ -184,9 +184,10 @@ def parse_spec(raw: Mapping[str, Any], path: str = "<declaration>") -> Connector
     name = top.name("name")
     env = top.text("database_url_env")
     if "://" in env or not ENV_NAME.match(env):
+        # The value is not repeated: it may be the URL itself, password and all.
         top.fail("database_url_env", "must be the NAME of the environment variable that "
-                 f"holds the database URL (such as LOYALTY_DATABASE_URL), not {env!r}: the "
-                 "URL, with its password, stays in the environment")
+                 "holds the database URL (such as LOYALTY_DATABASE_URL), not the URL or "
+                 "anything else: the URL, with its password, stays in the environment")
     listed = raw.get("categories")
     if not isinstance(listed, list) or not listed:
         top.fail("categories", "declare at least one [[categories]] table")
