@@ -441,6 +441,19 @@ def test_check_refuses_a_declaration_with_a_mistake(app, tmp_path):
     assert "on_erase: must be one of delete, clear, minimise" in result.output
 
 
+def test_check_leaves_no_empty_file_where_a_sqlite_database_is_missing(
+    app, monkeypatch, tmp_path
+):
+    """A SQLite URL to a file that is not there is an error, and the check, which only
+    reads, leaves no empty database behind."""
+    missing = tmp_path / "nowhere.db"
+    monkeypatch.setenv(URL_VARIABLE, f"sqlite:///{missing}")
+    result = app.test_cli_runner().invoke(cli, ["connector", "check", str(EXAMPLE)])
+    assert result.exit_code == 1
+    assert f"ERROR: {URL_VARIABLE} names a SQLite file that does not exist" in result.output
+    assert not missing.exists()
+
+
 def test_check_needs_the_database_variable(app, monkeypatch):
     """Without the variable the declaration names, the check says which one to set."""
     monkeypatch.delenv(URL_VARIABLE, raising=False)

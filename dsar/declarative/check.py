@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from dsar.declarative.inspection import (
@@ -66,6 +66,11 @@ def check_declaration(
         yield Finding(ERROR, f"{spec.database_url_env} is not set: it must hold the URL of "
                              f"{spec.name}'s database")
         return
+    if _missing_sqlite_file(url):
+        # Opening it would leave an empty file behind: the check only reads.
+        yield Finding(ERROR, f"{spec.database_url_env} names a SQLite file that does not "
+                             "exist")
+        return
     try:
         engine = create_engine(url, hide_parameters=True)
     except (ArgumentError, ValueError, ImportError) as exc:
@@ -87,6 +92,17 @@ def check_declaration(
         return
     yield Finding(INFO, f"the database holds every table and column {spec.name} declares.")
     yield from run_kit(spec, url)
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """Whether the URL is of a SQLite file that is not there."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    database = parsed.database or ""
+    return (parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+            and not database.startswith("file:") and not Path(database).exists())
 
 
 def run_kit(spec: ConnectorSpec, live_url: str) -> Iterator[Finding]:
