@@ -253,6 +253,16 @@ class CorrectsForever(LedgerConnector):
                         for key in self.keys_of(subject)]
 
 
+class CorrectsNothing(LedgerConnector):
+    """Says it corrects, and never finds anything to correct."""
+
+    def rectify(
+        self, subject: Subject, corrections: Mapping[str, str], *, apply: bool
+    ) -> list[Change]:
+        """The mistake: the corrections are dropped."""
+        return []
+
+
 class WithdrawsAgain(LedgerConnector):
     """Withdraws consent anew each time, overwriting the first withdrawal."""
 
@@ -322,6 +332,8 @@ class ReadsAllFirst(LedgerConnector):
          "rectify(apply=False) changed notes '"),
         (CorrectsForever, "rectify_dry_run_and_twice",
          "the same correction, made a second time, reported changes again"),
+        (CorrectsNothing, "rectify_dry_run_and_twice",
+         "rectify(apply=False) listed nothing to correct for 'anna.kit@example.nl'"),
         (WithdrawsAgain, "withdraw_consent_and_restrict_twice",
          "withdraw_consent, called a second time, reported notes '"),
         (EscapesText, "markup_is_carried_as_text", "was exported HTML-escaped"),

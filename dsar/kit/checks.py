@@ -359,6 +359,13 @@ def check_rectify_dry_run_and_twice(
             f"rectify(apply=False) changed {named(changed)}: the preview an officer approves "
             f"already made the corrections, before anyone checked them (Art. 16)"
         )
+    if not listed:
+        raise ConformanceFailure(
+            f"rectify(apply=False) listed nothing to correct for {people.anna.email!r} with "
+            f"{dict(corrections)!r}, values that differ from the seed's: the person's "
+            f"correction is dropped without a word (Art. 16); if the connector holds none of "
+            f"these fields, give corrections of fields it does hold"
+        )
     made = list(make_connector().rectify(subject, corrections, apply=True))
     if _changes(made) != _changes(listed):
         raise ConformanceFailure(
