@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -19,9 +18,6 @@ from dsar.connector import Connector
 from dsar.declarative import SpecError, load_folder
 
 ENTRY_POINT_GROUP = "dsar.connectors"
-#: Where the app keeps its registry with the declared connectors added: (the registry they
-#: were added to, the folder, the result).
-DECLARED = "dsar.connectors.declared"
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +25,9 @@ log = logging.getLogger(__name__)
 class ConnectorRegistry:
     """The connector classes this service runs, by name."""
 
-    def __init__(
-        self, classes: Mapping[str, type[Connector]], declared_from: str | None = None
-    ) -> None:
+    def __init__(self, classes: Mapping[str, type[Connector]]) -> None:
         """Holds the classes; use `discover` to find the installed ones."""
         self._classes = dict(sorted(classes.items()))
-        #: The folder whose declared connectors are among the classes, if any.
-        self.declared_from = declared_from
 
     @classmethod
     def discover(
@@ -85,7 +77,7 @@ class ConnectorRegistry:
             if _shares_a_category(loaded, found):
                 continue
             found[loaded.name] = loaded
-        return ConnectorRegistry(found, declared_from=str(Path(folder)))
+        return ConnectorRegistry(found)
 
     @property
     def names(self) -> list[str]:
@@ -117,18 +109,7 @@ def _shares_a_category(candidate: type[Connector], found: Mapping[str, type[Conn
 
 
 def current_registry() -> ConnectorRegistry:
-    """The connectors installed in this environment, as the running app discovered them,
-    with those declared in the `CONNECTORS_DIR` folder when it is set.
-
-    The declared ones are read once per app and folder, at the first use.
-    """
+    """The connectors installed in this environment, and those declared in the
+    `CONNECTORS_DIR` folder, as the running app found them at start-up."""
     reg: ConnectorRegistry = current_app.extensions["dsar.connectors"]
-    folder = current_app.config.get("CONNECTORS_DIR")
-    if not folder or reg.declared_from == str(Path(folder)):
-        return reg
-    cached = current_app.extensions.get(DECLARED)
-    if cached is None or cached[0] is not reg or cached[1] != folder:
-        cached = (reg, folder, reg.with_declared(folder))
-        current_app.extensions[DECLARED] = cached
-    merged: ConnectorRegistry = cached[2]
-    return merged
+    return reg

@@ -60,6 +60,8 @@ def declared_app(app, loyalty_url, tmp_path):
     folder.mkdir()
     shutil.copy(EXAMPLE, folder / "loyalty.toml")
     app.config["CONNECTORS_DIR"] = str(folder)
+    # As create_app reads the folder at start-up.
+    app.extensions["dsar.connectors"] = ConnectorRegistry.discover(declared=str(folder))
     return app
 
 

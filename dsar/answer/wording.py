@@ -18,6 +18,7 @@ from babel.support import NullTranslations, Translations
 from flask_babel import get_locale, gettext
 
 from dsar.connector import Category, Connector
+from dsar.registry import current_registry
 
 #: Puts one English text into the language of the answer.
 Translate = Callable[[str], str]
@@ -57,15 +58,24 @@ def localised(category: Category, words: Translate) -> Category:
     )
 
 
-def connector_title(connector: type[Connector]) -> str:
-    """What a customer calls a system, in the language of the answer."""
-    return for_connector(connector)(connector.title)
+def connector_title(connector: str) -> str:
+    """What a customer calls a system, in the language of the answer; its name when it is
+    no longer installed."""
+    try:
+        cls = current_registry().get_class(connector)
+    except KeyError:
+        return connector
+    return for_connector(cls)(cls.title)
 
 
-def category_title(connector: type[Connector], name: str) -> str:
+def category_title(connector: str, name: str) -> str:
     """What a customer calls one of a connector's categories, in the language of the
-    answer; its name if the connector does not hold it."""
-    return for_connector(connector)(connector.category_title(name))
+    answer; its name when the connector does not hold it or is no longer installed."""
+    try:
+        cls = current_registry().get_class(connector)
+    except KeyError:
+        return name
+    return for_connector(cls)(cls.category_title(name))
 
 
 @lru_cache(maxsize=32)

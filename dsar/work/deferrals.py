@@ -168,12 +168,9 @@ def _everything_of(email: str, held: Mapping[str, dict[str, tuple[str, ...]]]
 def _letter_item(connector: str, item: DeferredErasure, decision: Decision,
                  outcome: str) -> dict[str, Any]:
     """One line of the follow-up letter."""
-    try:
-        title = category_title(current_registry().get_class(connector), item.category)
-    except KeyError:
-        title = item.category
     return {
-        "category": title, "key": item.record_key, "done": outcome,
+        "category": category_title(connector, item.category), "key": item.record_key,
+        "done": outcome,
         "was_blocked": reworded(item.reason, translate),
         "retained_until": decision.retain_until.isoformat() if decision.retain_until else None,
         "legal_basis": translate(decision.legal_basis or "") or None,

@@ -262,7 +262,7 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
     if owed.kind.startswith(NOTICE_PREFIX):
         notice = owed.payload or {}
         context["notice"] = {**notice,
-                             "items": [notices.worded(item) for item in notice.get("items", [])]}
+                             "items": notices.worded(notice.get("items", []))}
         return Message(
             subject=str(_l("Art. 19 GDPR: personal data you received was corrected")
                         if request.type == "rectification" else

@@ -14,7 +14,7 @@ into words when the mail is written, in the recipient's language (`worded`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -109,12 +109,25 @@ def _erased(notices: Notices, connector: str, item: Mapping[str, Any],
                                           "fields": told})
 
 
-def worded(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A notice's item in words, in the language in force: what the record is, how the
-    recipient knows it, which of its fields changed."""
-    if "what" in item:
-        return dict(item)  # owed before items were worded at sending: words as they were
-    category = _categories(item["connector"])(item["category"])
+def worded(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A notice's items in words, in the language in force: what each record is, how the
+    recipient knows it, which of its fields changed. Each connector's categories are put
+    into words once, however many of its records the notice lists."""
+    categories: dict[str, Any] = {}
+    words = []
+    for item in items:
+        if "what" in item:  # owed before items were worded at sending: words as they were
+            words.append(dict(item))
+            continue
+        if item["connector"] not in categories:
+            categories[item["connector"]] = _categories(item["connector"])
+        words.append(_worded(item, categories[item["connector"]]))
+    return words
+
+
+def _worded(item: Mapping[str, Any], category_of: Any) -> dict[str, Any]:
+    """One item in words, its connector's categories found by `category_of`."""
+    category = category_of(item["category"])
     labels = labels_of(category) if category else {}
     if item.get("email"):
         known = gettext("e-mail address %(address)s", address=item["email"])

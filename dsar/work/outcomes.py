@@ -19,7 +19,6 @@ from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.planner import reworded
 from dsar.policy.rights import COMPLAINT, RIGHTS, worded
-from dsar.registry import current_registry
 from dsar.work import deferrals, holds, keeping, notices, suppression
 from dsar.work.notifier import get_notifier
 
@@ -49,7 +48,7 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
         suppression.suppress(request.email, reason=str(kind))
         outcome["offers_stopped"] = True
     outcome["by_hand"] = [
-        {"system": _title(t.connector), "action": t.action, "note": t.note}
+        {"system": connector_title(t.connector), "action": t.action, "note": t.note}
         for t in request.tasks if t.note
     ]
     outcome["recipients_told"] = _tell_recipients(request)
@@ -89,29 +88,13 @@ def _letter_frame(request: DsarRequest) -> dict[str, Any]:
     }
 
 
-def _title(connector: str) -> str:
-    """A connector's title, or its name when it is no longer installed."""
-    try:
-        return connector_title(current_registry().get_class(connector))
-    except KeyError:
-        return connector
-
-
-def _category_title(connector: str, category: str) -> str:
-    """What a customer calls a category."""
-    try:
-        return category_title(current_registry().get_class(connector), category)
-    except KeyError:
-        return category
-
-
 def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
     """Sorts the plan into erased, minimised and blocked, and holds what is kept."""
     for connector, decisions in (request.plan or {}).get("connectors", {}).items():
         for decision in decisions:
             item = {
-                "system": _title(connector),
-                "category": _category_title(connector, decision["category"]),
+                "system": connector_title(connector),
+                "category": category_title(connector, decision["category"]),
                 "key": decision["key"],
             }
             disposition = decision["disposition"]
@@ -144,8 +127,8 @@ def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> No
             continue
         for change in (task.result or {}).get("changes", []):
             outcome["corrected"].append({
-                "system": _title(task.connector),
-                "category": _category_title(task.connector, change["category"]),
+                "system": connector_title(task.connector),
+                "category": category_title(task.connector, change["category"]),
                 "key": change["key"], "field": change["field"],
                 "old": change["old"], "new": change["new"],
             })
@@ -154,8 +137,8 @@ def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> No
 def _done(request: DsarRequest, action: str, done: set[str]) -> list[dict[str, Any]]:
     """The records an action changed, per system."""
     return [
-        {"system": _title(task.connector),
-         "category": _category_title(task.connector, item["category"]), "key": item["key"]}
+        {"system": connector_title(task.connector),
+         "category": category_title(task.connector, item["category"]), "key": item["key"]}
         for task in request.tasks if task.action == action and task.status == TaskStatus.SUCCEEDED
         for item in (task.result or {}).get("outcomes", []) if item["done"] in done
     ]

@@ -4,12 +4,12 @@ policy, and the recipients register."""
 from __future__ import annotations
 
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from dsar.policy.recipients import Register, parse_register
 from dsar.policy.retention import RetentionRule, parse_rules
-from dsar.registry import current_registry
+from dsar.registry import ConnectorRegistry, current_registry
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 RULES_FILE = CONFIG / "retention.toml"
@@ -26,8 +26,14 @@ def load_rules(path: Path = RULES_FILE) -> dict[str, RetentionRule]:
 def retention_rules() -> dict[str, RetentionRule]:
     """The rules the planner decides by: the shop's file, and for categories it has no
     rule for, those the installed connectors declare (`Connector.retention_rules`)."""
+    return _with_declared(current_registry())
+
+
+@lru_cache(maxsize=8)
+def _with_declared(registry: ConnectorRegistry) -> dict[str, RetentionRule]:
+    """The shop's rules and the registry's connectors' own, once per registry: every answer
+    reads them for each category."""
     rules = dict(load_rules())
-    registry = current_registry()
     for name in registry.names:
         declared = registry.get_class(name).retention_rules
         extra = {category: dict(rule) for category, rule in declared.items()
