@@ -34,13 +34,15 @@ run: $(STAMP) translations
 	@if [ -z "$$DSAR_SHOP_DATABASE_URL" ]; then $(BIN)/dsar shop seed --customers 300 --if-empty; fi
 	$(BIN)/dsar run
 
-## test: the whole suite; the browser tests need Debian's chromium (installed when missing).
-## Then the example connector package's own tests (the conformance kit among them), with the
-## package on PYTHONPATH rather than installed: installed, it would be a sixth connector in
-## every test app of the suite, which counts five.
+## test: the whole suite, in as many processes as the machine has cores (TEST_PROCESSES=1
+## for one); the browser tests need Debian's chromium (installed when missing). Then the
+## example connector package's own tests (the conformance kit among them), with the package
+## on PYTHONPATH rather than installed: installed, it would be a sixth connector in every
+## test app of the suite, which counts five.
+TEST_PROCESSES ?= auto
 test: $(STAMP) translations
 	scripts/ensure-browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES)
 	PYTHONPATH=examples/dsar-loyalty $(BIN)/pytest examples/dsar-loyalty/tests
 
 ## screenshots: the README's pictures, taken by the browser tests and from a real answer's PDF

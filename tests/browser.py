@@ -2,7 +2,8 @@
 
 A browser test module imports the fixtures (``from tests.browser import browser_fixture,
 live_server_fixture``) and asks for them as ``browser`` and ``live_server``; the functions carry
-another name so that the tests' arguments do not shadow the imports (ruff F811).
+another name so that the tests' arguments do not shadow the imports (ruff F811). The one
+Chromium they share, `chromium`, is a session fixture of tests/conftest.py.
 `scripts/ensure-browser` installs the `chromium` and `chromium-driver` packages they need.
 """
 
@@ -71,21 +72,34 @@ def live_server_fixture(app: Flask) -> Iterator[str]:
     thread.join(timeout=PAGE_TIMEOUT)
 
 
-@pytest.fixture(name="browser")
-def browser_fixture(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    """A headless Chromium with a fresh profile, quit after the test."""
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium with a fresh profile, started once for the process's browser
+    tests (a start costs about half a second) and quit at its end."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.fail("Chromium is not installed; run scripts/ensure-browser (as root)")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in CHROMIUM_ARGUMENTS:
         options.add_argument(argument)
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
-    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(name="browser")
+def browser_fixture(chromium: webdriver.Chrome) -> Iterator[webdriver.Chrome]:
+    """The shared Chromium, as a new one would be: on a blank page, with no cookies.
+
+    Every test's live server is on 127.0.0.1, and cookies do not tell ports apart: without
+    this, an officer signed in by one test would be signed in for the next.
+    """
+    chromium.get("about:blank")
+    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    yield chromium
+    chromium.get("about:blank")
+    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
 
 
 def screenshot(browser: webdriver.Chrome, name: str) -> Path:

@@ -2,6 +2,11 @@
 
 By default the suite runs on SQLite files and an embedded Redis server; .ci/run runs it again
 with DSAR_TEST_DATABASE_URL and DSAR_TEST_REDIS_URL pointing at PostgreSQL and Redis.
+
+The suite runs in several processes at once (pytest-xdist, `-n`): each has resources of its
+own, so no test sees another's rows, jobs or mails. On the defaults that is a SQLite file and
+an embedded Redis server per process; on a server, a database of its own (made afresh from the
+one DSAR_TEST_DATABASE_URL names) and a Redis database number of its own.
 """
 
 from __future__ import annotations
@@ -14,23 +19,60 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from rq import SimpleWorker
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url, text
 
 from connectors.shop.schema import create_demo_shop
 from connectors.shop.schema import metadata as shop_metadata
-from tests.faults import processes  # noqa: E402, F401  (a fixture, shared by the fault tests)
+from tests.browser import chromium  # noqa: F401  (one browser per process, for the browser tests)
+from tests.faults import processes  # noqa: F401  (a fixture, shared by the fault tests)
 
 os.environ["DSAR_ENV"] = "testing"
 
 TEST_DATABASE_URL = os.environ.get("DSAR_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("DSAR_TEST_REDIS_URL", "")
+#: Redis's default number of databases: a process of the suite takes one of them.
+REDIS_DATABASES = 16
+
+
+def worker_number() -> int:
+    """Which of the suite's processes this is: 0 for gw0 (or a run without -n), 1 for gw1 …"""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw"))
+
+
+def redis_url_of_this_process(url: str) -> str:
+    """The given Redis URL with a database number of this process's own: the given number
+    for the first process, counting down from it for the others (15, 14, … for /15)."""
+    parts = urlsplit(url)
+    given = int(parts.path.strip("/") or 0)
+    number = (given - worker_number()) % REDIS_DATABASES
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+def database_url_of_this_process(url: str) -> str:
+    """A database of this process's own on the server `url` names, made afresh: the given
+    database's name with the process's name after it (test_gw0, test_gw1, …)."""
+    given = make_url(url)
+    name = f"{given.database}_gw{worker_number()}"
+    server = create_engine(given, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: spread over several processes, a long test started last would
+    keep one process busy while the others stand idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 # --- Redis -------------------------------------------------------------------------------
@@ -40,7 +82,7 @@ TEST_REDIS_URL = os.environ.get("DSAR_TEST_REDIS_URL", "")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis: the CI server when given, else an embedded redis-server for the session."""
     if TEST_REDIS_URL:
-        yield TEST_REDIS_URL
+        yield redis_url_of_this_process(TEST_REDIS_URL)
         return
     from dsar.embedded_redis import EmbeddedRedis
 
@@ -115,10 +157,16 @@ def inbox(smtp_server: tuple[Inbox, int]) -> Inbox:
 # --- databases ---------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def server_database_url() -> str:
+    """This process's own database on the test's database server, or "" on the defaults."""
+    return database_url_of_this_process(TEST_DATABASE_URL) if TEST_DATABASE_URL else ""
+
+
 @pytest.fixture
-def shop_url(tmp_path: Path) -> Iterator[str]:
+def shop_url(tmp_path: Path, server_database_url: str) -> Iterator[str]:
     """An empty shop database with the shop's tables: SQLite, or the test PostgreSQL."""
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'shop.db'}"
+    url = server_database_url or f"sqlite:///{tmp_path / 'shop.db'}"
     engine = create_engine(url)
     shop_metadata.drop_all(engine)
     create_demo_shop(engine)
@@ -130,9 +178,9 @@ def shop_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """dsar's database, upgraded once by the real migrations."""
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'dsar.db'}"
+def database_url(tmp_path_factory: pytest.TempPathFactory, server_database_url: str) -> str:
+    """dsar's database, upgraded once per process by the real migrations."""
+    url = server_database_url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'dsar.db'}"
     from flask_migrate import downgrade, upgrade
 
     from dsar.app import create_app
@@ -140,9 +188,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "s" * 40})
     with app.app_context():
-        if TEST_DATABASE_URL:
-            downgrade(revision="base")
         upgrade()
+        if server_database_url:
+            # PostgreSQL undoes DDL in a transaction: every migration must go back down
+            # cleanly and come up again, as an operator rolling back a release would need.
+            downgrade(revision="base")
+            upgrade()
         db.engine.dispose()
     return url
 
@@ -196,9 +247,10 @@ def client(app: Flask) -> FlaskClient:
 def run_jobs(app: Flask, redis: Redis) -> Any:
     """Runs a real RQ worker over dsar's queues until they are empty."""
     from dsar.work import queues
+    from dsar.work.worker import Worker
 
     def run() -> None:
-        worker = SimpleWorker(list(queues.ALL_QUEUES), connection=redis)
+        worker = Worker(list(queues.ALL_QUEUES), connection=redis)
         worker.work(burst=True)
 
     return run

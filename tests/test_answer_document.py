@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pypdfium2
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -143,6 +144,7 @@ def test_the_answer_is_an_accessible_pdf(app, client, inbox, run_jobs, seeded_sh
             "/TD"} <= kinds
 
 
+@pytest.mark.slow
 def test_a_long_history_is_rendered_in_parts_and_joined_whole(
     app, client, inbox, run_jobs, shop_url
 ):
@@ -167,6 +169,7 @@ def test_a_long_history_is_rendered_in_parts_and_joined_whole(
     assert reader.trailer["/Root"]["/Lang"] == "en"
 
 
+@pytest.mark.slow
 def test_a_pdf_that_cannot_be_made_does_not_withhold_the_json(
     app, client, inbox, run_jobs, shop_url, officer_token
 ):

@@ -192,6 +192,7 @@ def _pointed_at_known_things(
     return case
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
