@@ -21,6 +21,9 @@ from flask import Flask
 from dsar.app import ROOT
 from tests.helpers import stop
 
+#: What a worker logs at the end of each sweep (dsar.work.sweep).
+SWEEP_LOGGED = " dsar.work.sweep INFO sweep tasks="
+
 
 def wait_for(find: Callable[[], Any], what: str, seconds: float) -> Any:
     """Polls until `find` returns something true, or fails saying what did not happen."""
@@ -123,6 +126,18 @@ class Processes:
         """A forwarder from `port` to `upstream`: the network to a database."""
         return self.ready("-m", "tests.programs.tcp_proxy", str(port), str(upstream),
                           name="proxy")
+
+    def logged(self, text: str) -> int:
+        """How many times the test's processes have logged `text` so far."""
+        needle = text.encode()
+        return sum(log.read_bytes().count(needle) for log in self.folder.glob("*-*.log"))
+
+    def wait_for_sweeps(self, count: int, seconds: float = 60) -> None:
+        """Waits until the workers have finished `count` more sweeps (each logs a line): the
+        time for leases to lapse and for whatever a sweep would drive again to show."""
+        before = self.logged(SWEEP_LOGGED)
+        wait_for(lambda: self.logged(SWEEP_LOGGED) >= before + count,
+                 f"{count} more sweeps", seconds)
 
     def stop_all(self) -> None:
         """Stops every process still running, by pid."""

@@ -107,6 +107,8 @@ def test_a_worker_killed_mid_task_is_replaced_within_the_stale_time(
     processes.scheduler(**settings)
     wait_for(lambda: _status(app, request_id) == "completed", "the request completing", 60)
     took = time.monotonic() - killed_at
+    wait_for(lambda: [m for m in inbox.to("kees@example.org")
+                      if m["Subject"].startswith("The answer")], "the answer mail", 30)
 
     [task] = _tasks(app, request_id)
     assert task.attempts == 2 and task.status == "succeeded"
@@ -114,7 +116,6 @@ def test_a_worker_killed_mid_task_is_replaced_within_the_stale_time(
         "started", "RQ still calls the killed job started: the sweep did not wait for RQ"
     # The lease lapses after 3 s; RQ's own clean-up of the job would take minutes.
     assert took < 30, f"the lost task took {took:.0f} s to be run again"
-    assert [m for m in inbox.to("kees@example.org") if m["Subject"].startswith("The answer")]
 
 
 def _sink_settings(port, **more):
@@ -150,7 +151,8 @@ def test_a_worker_killed_mid_send_repeats_the_mail_at_most_once_with_its_message
     processes.worker(**settings)
     processes.scheduler(**settings)
     wait_for(lambda: _mail(app, request_id, "answer_ready").sent_at, "the send recorded", 60)
-    time.sleep(4)  # two more sweeps and leases: nothing more may come
+    # Sweeps a second apart, past the 2 s lease: one of them would send it again.
+    processes.wait_for_sweeps(4)
 
     answers = [m for m in received(mailbox) if str(m["Subject"]).startswith("The answer")]
     assert len(answers) == 2, _subjects(mailbox)
@@ -173,7 +175,8 @@ def test_a_mail_server_that_stalls_after_taking_a_mail_gets_it_once(
     processes.scheduler(**settings)
     request_id = _submit(client, "nina@example.org")
     wait_for(lambda: _mail(app, request_id, "verify").sent_at, "the send recorded", 30)
-    time.sleep(6)  # leases of 2 s lapse and the sweep runs every second: nothing may come
+    # Sweeps a second apart, well past the 2 s leases: one of them would send it again.
+    processes.wait_for_sweeps(6)
     assert len(received(mailbox)) == 1
     assert _mail(app, request_id, "verify").attempts == 1
 
@@ -243,10 +246,10 @@ def test_a_shop_outage_is_waited_out_and_every_request_completes(
         return all(any(t.waiting_since for t in _tasks(app, i)) for i in ids)
 
     wait_for(all_waiting, "every request waiting for the shop", 60)
-    time.sleep(6)  # several tries, all refused
+    wait_for(lambda: all(max(t.attempts for t in _tasks(app, i)) >= 3 for i in ids),
+             "several tries of each request, all refused", 60)
     for request_id in ids:
         assert _status(app, request_id) == "in_progress"
-        assert max(t.attempts for t in _tasks(app, request_id)) >= 2
     with app.app_context():
         create_officer("olga@cplus.example", "correct horse battery")
         db.session.commit()
@@ -281,7 +284,8 @@ def test_workers_wait_out_an_outage_of_dsars_own_database(
     kill(network)
     for mail in mails:
         _confirm(client, mail)  # the web app reaches the database; the workers do not
-    time.sleep(8)
+    wait_for(lambda: processes.logged("Connection refused") >= 6,
+             "the workers finding the database away, again and again", 60)
     assert all(p.poll() is None for p in [*workers, scheduler]), "a process exited"
     assert all(_status(app, i) == "in_progress" for i in ids)
 

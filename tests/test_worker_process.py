@@ -18,6 +18,7 @@ from rq.job import Job
 from dsar.app import ROOT
 from dsar.work import queues
 from tests.conftest import _free_port
+from tests.faults import wait_for
 from tests.helpers import stop
 
 
@@ -77,14 +78,18 @@ def test_a_worker_waits_out_a_redis_outage_and_carries_on(app, database_url, tmp
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DSAR_ENV": "testing",
            "DSAR_REDIS_URL": f"redis://127.0.0.1:{port}/0", "DSAR_DATABASE_URL": database_url,
            "DSAR_SECRET_KEY": app.config["SECRET_KEY"]}
-    worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env,  # noqa: S603
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env,  # noqa: S603
+                                  stdout=output, stderr=subprocess.STDOUT)
     try:
         queue = Queue(queues.MAINTENANCE, connection=Redis(port=port))
         assert _ran(queue.enqueue("os.getpid"), 30)
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-        time.sleep(3)
+        # RQ's worker says so each time it tries to reach Redis again.
+        wait_for(lambda: log.read_bytes().count(b"could not connect to Redis") >= 2
+                 or worker.poll() is not None, "the worker trying to reach Redis again", 30)
         assert worker.poll() is None, "the worker exited when Redis went away"
         server = _redis_server(port, tmp_path)
         queue = Queue(queues.MAINTENANCE, connection=Redis(port=port))
