@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from pypdf import PdfReader
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from dsar.app import ROOT
@@ -20,7 +21,7 @@ from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.policy.lifecycle import TaskStatus
 from dsar.registry import ConnectorRegistry
-from dsar.work import jobs, tasks
+from dsar.work import jobs, queues, tasks
 from tests.conftest import OFFICER, _free_port
 from tests.faults import worker_env
 from tests.helpers import download, link_in, text_of
@@ -219,6 +220,26 @@ def test_mail_server_down_delays_the_mail_but_never_fails_the_request(
     jobs.deliver_mail(mail_id)  # a duplicate job for the same mail
     run_jobs()
     assert len(inbox.to("dirk@example.org")) == 1
+
+
+def test_a_retry_comes_out_of_the_schedule_no_sooner_than_it_is_due(
+    app, client, run_jobs, redis
+):
+    """RQ keeps a scheduled time in whole seconds, cut down: a retry let out before the mail
+    is due finds nothing to do, and the mail would wait for the sweep instead."""
+    mail_state = app.extensions["mail"]
+    real_port = mail_state.port
+    mail_state.port = _free_port()  # nothing listens there
+    try:
+        client.post("/api/v1/requests", json={"email": "dina@example.org", "type": "access"})
+        run_jobs()
+    finally:
+        mail_state.port = real_port
+    with app.app_context():
+        due = db.session.scalar(select(OutgoingMail.next_attempt_at))
+    registry = ScheduledJobRegistry(queues.MAIL, connection=redis)
+    [retry] = registry.get_job_ids()
+    assert registry.get_scheduled_time(retry).replace(tzinfo=None) >= due
 
 
 def test_requests_never_verified_expire(app, client, run_jobs):

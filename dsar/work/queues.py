@@ -59,7 +59,10 @@ def enqueue(
     try:
         queue = get_queue(queue_name)
         if delay > 0:
-            job = queue.enqueue_in(timedelta(seconds=delay), job_name, *args,
+            # RQ keeps a scheduled time in whole seconds, cut down: a job due at 12.4 s would
+            # come out at 12 s, before the row it reads is due, find nothing to do, and leave
+            # the retry to the sweep. A second more brings it out on time or just after.
+            job = queue.enqueue_in(timedelta(seconds=delay + 1), job_name, *args,
                                    job_timeout=timeout, job_id=job_id)
         else:
             job = queue.enqueue(job_name, *args, job_timeout=timeout, job_id=job_id)
