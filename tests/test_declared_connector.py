@@ -435,6 +435,47 @@ clear = ["holder_email"]
         result.output
 
 
+def test_check_refuses_a_key_held_twice_or_missing_naming_the_rows(
+    app, loyalty_url, tmp_path
+):
+    """A key that two rows share, or that a row lacks, cannot tell records apart: erasure
+    would reach the wrong rows or none. The check reads the data and says which."""
+    engine = create_engine(loyalty_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE visits (code TEXT, email TEXT, seen_at TEXT)"))
+        conn.execute(text(
+            "INSERT INTO visits VALUES ('v-1', 'a@example.org', '2026-01-02'), "
+            "('v-1', 'b@example.org', '2026-01-03'), ('v-2', 'c@example.org', '2026-01-04'), "
+            "(NULL, 'd@example.org', '2026-01-05')"))
+    engine.dispose()
+    path = tmp_path / "visits.toml"
+    path.write_text(EXAMPLE.read_text().split("[[categories]]")[0] + """
+[[categories]]
+name = "visits"
+title = "Your visits to our shops"
+purpose = "Counting visits for your points."
+legal_basis = "Performance of a contract, Art. 6(1)(b) GDPR."
+recipients = []
+retention = "As long as you are a member."
+source = "The till."
+table = "visits"
+key = "code"
+fields = ["code", "email", "seen_at"]
+match = { column = "email" }
+on_erase = "delete"
+rule = { on_erasure = "erase" }
+""")
+    result = app.test_cli_runner().invoke(cli, ["connector", "check", str(path)])
+    assert result.exit_code == 1, result.output
+    assert ("ERROR: visits: 1 row of visits has no code (NULL): erasure and correction find "
+            "a record by its key and cannot reach it; find it with SELECT * FROM visits "
+            "WHERE code IS NULL") in result.output
+    assert ("ERROR: visits: visits.code is not unique: 1 value is held by more than one row "
+            "('v-1' (2 rows)); an erasure or correction of one record would reach the others "
+            "too.") in result.output
+    assert "conformance kit" not in result.output, "the kit is not run on a broken key"
+
+
 def test_check_refuses_a_declaration_with_a_mistake(app, tmp_path):
     """A mistake in the file is reported before any database is reached."""
     path = _declaration(tmp_path, ('on_erase = "clear"', 'on_erase = "wipe"'))

@@ -68,6 +68,7 @@ def inspect_database(
         return findings
     indexes = _Indexes(connection, tables)
     for category in spec.categories:
+        findings += _keys(category, tables[category.table], connection)
         rule = rules.get(category.name) if rules is not None else None
         if rules is None or (rule is not None and rule.on_erasure == "minimise") or \
                 category.on_erase != "delete":
@@ -106,6 +107,54 @@ def _clearing(category: CategorySpec, tables: Mapping[str, Table]) -> list[Findi
         return [Finding(WARNING, f"{where}: a record the retention rule keeps in part "
                         "(minimise) cannot be cleared, and its erasure fails")]
     return [Finding(ERROR, f"{where}: on_erase = {category.on_erase!r} cannot clear it")]
+
+
+#: How many of a key's duplicated values a finding names, so the rows can be looked up.
+SHOWN_DUPLICATES = 5
+
+
+def _keys(category: CategorySpec, table: Table, connection: Connection) -> list[Finding]:
+    """Keys that do not tell one record from another, read from the table's data.
+
+    Erasure, correction and retention holds find a record by its key alone: a key held by
+    two rows acts on both (or fails the whole erasure for good), and a row without a key
+    can be shown but never acted on. No retry mends either, so the check refuses them.
+    """
+    column = table.c[category.key]
+    findings = []
+    if column.nullable:
+        missing = connection.scalar(
+            select(func.count()).select_from(table).where(column.is_(None)))
+        if missing:
+            rows, have, them = ("row", "has", "it") if missing == 1 else ("rows", "have", "them")
+            # A statement shown to the reader, never run.
+            lookup = f"SELECT * FROM {table.name} WHERE {category.key} IS NULL"  # noqa: S608
+            findings.append(Finding(ERROR, (
+                f"{category.name}: {missing} {rows} of {table.name} {have} no {category.key} "
+                f"(NULL): erasure and correction find a record by its key and cannot reach "
+                f"{them}; find {them} with {lookup}")))
+    if column.name in _unique_columns(table) or _sole_primary_key(table, column.name):
+        return findings
+    held_twice = connection.execute(
+        select(column, func.count().label("rows")).where(column.is_not(None))
+        .group_by(column).having(func.count() > 1).order_by(column)
+    ).all()
+    if held_twice:
+        shown = ", ".join(f"{value!r} ({rows} rows)"
+                          for value, rows in held_twice[:SHOWN_DUPLICATES])
+        more = len(held_twice) - SHOWN_DUPLICATES
+        findings.append(Finding(ERROR, (
+            f"{category.name}: {table.name}.{category.key} is not unique: "
+            f"{len(held_twice)} value{'s are' if len(held_twice) != 1 else ' is'} held by "
+            f"more than one row ({shown}{f', and {more} more' if more > 0 else ''}); an "
+            "erasure or correction of one record would reach the others too. Declare as "
+            "key a column that is unique for each row")))
+    return findings
+
+
+def _sole_primary_key(table: Table, name: str) -> bool:
+    """Whether the column is the table's primary key on its own."""
+    return [column.name for column in table.primary_key.columns] == [name]
 
 
 def _unique_columns(table: Table) -> set[str]:
