@@ -7,6 +7,8 @@ import html
 import re
 
 from connectors.shop.seed import DEMO_EMAIL
+from dsar.extensions import db
+from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.policy.progress import Facts, StepKind, StepState, steps
 from dsar.tokens import Purpose, sign
@@ -20,10 +22,10 @@ def _visible(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
-def _confirm_in_the_browser_way(client, inbox, run_jobs, email=DEMO_EMAIL):
+def _confirm_in_the_browser_way(client, inbox, run_jobs, email=DEMO_EMAIL, kind="access"):
     """Submits through the API and confirms through the pages; returns the done page."""
     assert client.post("/api/v1/requests",
-                       json={"email": email, "type": "access"}).status_code == 202
+                       json={"email": email, "type": kind}).status_code == 202
     run_jobs()
     [mail] = inbox.to(email)
     link = link_in(mail)
@@ -62,6 +64,25 @@ def test_the_status_page_follows_the_request_from_confirmation_to_answer(
                           text_of(answer))
     number = re.search(r"<code>([0-9a-f]{32})</code>", done.text).group(1)
     assert number in client.get(mailed).text
+
+
+def test_an_erasure_counts_the_systems_it_reaches_not_their_tasks(
+    app, client, inbox, run_jobs, seeded_shop, officer_token
+):
+    """Each of the five systems gets an export, then an erasure: the page says five."""
+    done = _confirm_in_the_browser_way(client, inbox, run_jobs, kind="erasure")
+    [status_link] = STATUS_LINK.findall(done.text)
+    run_jobs()
+    number = re.search(r"<code>([0-9a-f]{32})</code>", done.text).group(1)
+    approved = client.post(f"/api/v1/requests/{number}/approve",
+                           headers={"Authorization": f"Bearer {officer_token}"})
+    assert approved.status_code == 202, approved.json
+    run_jobs()
+    with app.app_context():
+        assert len(db.session.get(DsarRequest, number).tasks) == 10, "an export and an erasure each"
+    text = _visible(client.get(status_link).text)
+    assert "Done: Gathering from our 5 systems" in text, text
+    assert "10 systems" not in text
 
 
 def test_without_its_link_the_page_reveals_nothing(app, client, inbox, run_jobs):
