@@ -73,6 +73,17 @@ class Column:
     kind: ColumnKind = ColumnKind.TEXT
 
 
+class LegalBasis(StrEnum):
+    """The grounds of Art. 6(1) GDPR on which personal data may be processed."""
+
+    CONSENT = "consent"  # (a)
+    CONTRACT = "contract"  # (b)
+    LEGAL_OBLIGATION = "legal_obligation"  # (c)
+    VITAL_INTERESTS = "vital_interests"  # (d)
+    PUBLIC_TASK = "public_task"  # (e)
+    LEGITIMATE_INTERESTS = "legitimate_interests"  # (f)
+
+
 @dataclass(frozen=True)
 class Category:
     """A kind of personal data a connector holds, described as Art. 15(1) asks.
@@ -82,12 +93,17 @@ class Category:
         title: what a customer would call it.
         fields: the fields a record of this category carries.
         purpose: why the shop processes it, in the policy's words.
-        legal_basis: the Art. 6(1) ground.
+        legal_basis: the Art. 6(1) ground, in words a person reads.
         recipients: who receives it besides the shop.
         retention: how long it is kept, in the policy's words.
         source: where the data came from (Art. 15(1)(g)).
         columns: what the readable answer's table shows of each record; when empty, the
             first few fields under their names.
+        basis: the same ground as programs read it: one or more `LegalBasis` values (a
+            category kept under a legal duty after its contract ended has both). A category
+            without one is flagged to the privacy officer in every answer that finds it.
+        direct_marketing: whether the data is used to send the person offers, so that an
+            objection to direct marketing (Art. 21(2)) concerns it.
     """
 
     name: str
@@ -99,6 +115,12 @@ class Category:
     retention: str
     source: str
     columns: tuple[Column, ...] = ()
+    basis: tuple[LegalBasis, ...] = field(default=(), kw_only=True)
+    direct_marketing: bool = field(default=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        """Takes the grounds as their names too ("contract"); refuses one that is not."""
+        object.__setattr__(self, "basis", tuple(LegalBasis(ground) for ground in self.basis))
 
 
 @dataclass(frozen=True)

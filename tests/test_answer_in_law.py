@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from connectors.shop import schema
 from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer.report import RECIPIENTS_UNKNOWN
-from dsar.connector import Category, Connector, Record
+from dsar.connector import Category, Connector, LegalBasis, Record
 from dsar.extensions import db
 from dsar.models import DeferredErasure, RequestEvent, RetentionHold
 from dsar.policy.deadlines import add_months
@@ -151,6 +151,48 @@ def test_a_category_the_register_does_not_know_is_said_so_and_flagged_to_the_off
     console_sign_in(client, "olga@cplus.example", "correct horse battery")
     page = client.get(f"/console/requests/{request_id}").text
     assert "The recipients register does not know who receives archive.notes" in page
+
+
+def test_each_category_states_its_grounds_for_programs_too(client, inbox, run_jobs, seeded_shop):
+    """Beside the words a person reads, report.json gives each category's Art. 6(1) grounds
+    as programs read them; marketing consents are the direct-marketing data."""
+    _, data, _ = _answer(client, inbox, run_jobs, DEMO_EMAIL)
+    found = _categories(data)
+    assert found["orders.orders"]["basis"] == ["legal_obligation", "contract"]
+    assert found["subscriptions.subscriptions"]["basis"] == ["contract", "legal_obligation"]
+    assert found["support.support_notes"]["basis"] == ["legitimate_interests"]
+    assert found["marketing.marketing_consents"]["basis"] == ["consent"]
+    assert all(entry["basis"] for entry in found.values()), "every shop category has one"
+
+
+def test_a_category_without_grounds_for_programs_is_flagged_to_the_officer(
+    app, client, inbox, run_jobs
+):
+    """A system that gives its ground in words only: the answer still says the words, and
+    the officer is told to have its connector name its basis."""
+    app.extensions["dsar.connectors"] = ConnectorRegistry({"archive": ArchiveConnector})
+    request_id, data, _ = _answer(client, inbox, run_jobs, "nora@example.org")
+    [notes] = _categories(data).values()
+    assert notes["basis"] == [] and notes["legal_basis"] == "Consent, Art. 6(1)(a) GDPR"
+    with app.app_context():
+        [note] = db.session.scalars(select(RequestEvent.note).where(
+            RequestEvent.request_id == request_id, RequestEvent.kind == "basis_unknown"))
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+    assert note == "archive.notes"
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
+    page = client.get(f"/console/requests/{request_id}").text
+    assert "The system does not say on which ground of Art. 6(1) it holds archive.notes" in page
+
+
+def test_a_ground_that_is_not_in_art_6_is_refused():
+    """A connector cannot name a ground the law does not have."""
+    with pytest.raises(ValueError, match="'interest'"):
+        Category(name="x", title="X", fields=("a",), purpose="p", legal_basis="l",
+                 recipients=(), retention="r", source="s", basis=("interest",))
+    assert Category(name="x", title="X", fields=("a",), purpose="p", legal_basis="l",
+                    recipients=(), retention="r", source="s",
+                    basis=("contract",)).basis == (LegalBasis.CONTRACT,)
 
 
 @pytest.mark.parametrize(("entry", "complaint"), [

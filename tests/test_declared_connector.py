@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
 from dsar.cli import cli
-from dsar.connector import Decision, Disposition, Subject
+from dsar.connector import Decision, Disposition, LegalBasis, Subject
 from dsar.declarative import SpecError, connector_class, load_spec
 from dsar.declarative.inspection import normalised
 from dsar.declarative.scratch import scratch_copy
@@ -110,6 +110,8 @@ def test_the_example_declares_three_categories_with_its_texts():
     assert spec.category("points").match.through == "members"
     assert spec.category("rewards").personal == ("member_email",)
     assert cls.translations is None
+    assert all(c.basis == (LegalBasis.CONTRACT,) and not c.direct_marketing
+               for c in cls.categories)
 
 
 @pytest.mark.parametrize(("change", "named"), [
@@ -137,6 +139,13 @@ def test_the_example_declares_three_categories_with_its_texts():
     (('on_erase = "delete"\ncorrectable',
       'on_erase = "delete"\nrule = { on_erasure = "minimise" }\ncorrectable'),
      "[[categories]] #1 (members): rule: [members] a minimised category needs anchor"),
+    (('basis = ["contract"]', 'basis = ["contract", "interest"]'),
+     "[[categories]] #1 (members): basis: 'interest' is not a ground of Art. 6(1); one or "
+     "more of: consent, contract, legal_obligation"),
+    (('basis = ["contract"]', 'basis = []'),
+     "[[categories]] #1 (members): basis: name one or more grounds of Art. 6(1)"),
+    (('basis = ["contract"]', 'basis = ["contract"]\ndirect_marketing = "yes"'),
+     "[[categories]] #1 (members): direct_marketing: must be true or false"),
 ])
 def test_a_declaration_with_a_mistake_is_refused_naming_it(tmp_path, change, named):
     """Each mistake is refused with the file, the place and the key, and what is wrong."""

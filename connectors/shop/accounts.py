@@ -35,6 +35,7 @@ from dsar.connector import (
     Connector,
     Decision,
     Disposition,
+    LegalBasis,
     Outcome,
     Record,
     Subject,
@@ -91,6 +92,7 @@ class AccountsConnector(Connector):
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="account",
+            basis=(LegalBasis.CONTRACT,),
             title=translatable("Your account"),
             fields=ACCOUNT_FIELDS,
             purpose=translatable(

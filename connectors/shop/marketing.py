@@ -25,6 +25,7 @@ from dsar.connector import (
     ColumnKind,
     Connector,
     Decision,
+    LegalBasis,
     Outcome,
     Record,
     Subject,
@@ -60,6 +61,8 @@ class MarketingConnector(Connector):
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="marketing_consents",
+            basis=(LegalBasis.CONSENT,),
+            direct_marketing=True,
             title=translatable("Your consent to e-mails with offers"),
             fields=CONSENT_FIELDS,
             purpose=translatable(

@@ -39,6 +39,7 @@ from dsar.connector import (
     Decision,
     Disposition,
     JSONValue,
+    LegalBasis,
     Outcome,
     Record,
     Subject,
@@ -162,6 +163,7 @@ class OrdersConnector(Connector):
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="orders",
+            basis=(LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONTRACT),
             title=translatable("Your orders"),
             fields=(*ORDER_FIELDS, "lines"),
             purpose=translatable(
@@ -192,6 +194,7 @@ class OrdersConnector(Connector):
         ),
         Category(
             name="shipments",
+            basis=(LegalBasis.CONTRACT,),
             title=translatable("Deliveries of your orders"),
             fields=SHIPMENT_FIELDS,
             purpose=translatable(

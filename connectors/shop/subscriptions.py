@@ -27,6 +27,7 @@ from dsar.connector import (
     Connector,
     Decision,
     JSONValue,
+    LegalBasis,
     Outcome,
     Record,
     Subject,
@@ -90,6 +91,7 @@ class SubscriptionsConnector(Connector):
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="subscriptions",
+            basis=(LegalBasis.CONTRACT, LegalBasis.LEGAL_OBLIGATION),
             title=translatable("Your subscriptions"),
             fields=SUBSCRIPTION_FIELDS,
             purpose=translatable(

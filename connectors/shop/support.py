@@ -26,6 +26,7 @@ from dsar.connector import (
     ColumnKind,
     Connector,
     Decision,
+    LegalBasis,
     Outcome,
     Record,
     Subject,
@@ -77,6 +78,7 @@ class SupportConnector(Connector):
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="contact_messages",
+            basis=(LegalBasis.LEGITIMATE_INTERESTS,),
             title=translatable("Your messages through the contact form"),
             fields=MESSAGE_FIELDS,
             purpose=translatable(
@@ -106,6 +108,7 @@ class SupportConnector(Connector):
         ),
         Category(
             name="support_notes",
+            basis=(LegalBasis.LEGITIMATE_INTERESTS,),
             title=translatable("Customer service notes about you"),
             fields=NOTE_FIELDS,
             purpose=translatable(

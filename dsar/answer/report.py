@@ -188,6 +188,7 @@ def category_entry(found: Found) -> dict[str, Any]:
         "title": category.title,
         "purpose": category.purpose,
         "legal_basis": category.legal_basis,
+        "basis": [str(ground) for ground in category.basis],
         "recipients": recipient_texts(found),
         "recipients_known": found.recipients is not None,
         "recipient_details": [dict(recipient) for recipient in found.recipients or ()],

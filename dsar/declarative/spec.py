@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from dsar.connector import Category, Column, ColumnKind, translatable
+from dsar.connector import Category, Column, ColumnKind, LegalBasis, translatable
 from dsar.policy.corrections import FIELDS as CORRECTABLE_FIELDS
 from dsar.policy.retention import RetentionRulesError, parse_rules
 
@@ -34,7 +34,8 @@ ON_ERASE = ("delete", "clear", "minimise")
 _TOP_KEYS = ("name", "title", "database_url_env", "categories")
 _CATEGORY_KEYS = (
     "name", "title", "purpose", "legal_basis", "recipients", "retention", "source", "table",
-    "key", "fields", "columns", "match", "on_erase", "clear", "correctable", "rule",
+    "key", "fields", "columns", "match", "on_erase", "clear", "correctable", "rule", "basis",
+    "direct_marketing",
 )
 _REQUIRED = ("name", "title", "purpose", "legal_basis", "recipients", "retention", "source",
              "table", "key", "fields", "match", "on_erase")
@@ -258,10 +259,27 @@ def _category(reader: _Reader) -> CategorySpec:
         retention=translatable(reader.text("retention")),
         source=translatable(reader.text("source")),
         columns=_columns(reader, fields),
+        basis=_basis(reader),
+        direct_marketing=reader.flag("direct_marketing"),
     )
     return CategorySpec(category=category, table=table, key=key, match=match,
                         on_erase=on_erase, clear=clear, correctable=correctable,
                         rule=_rule(reader, name, on_erase))
+
+
+def _basis(reader: _Reader) -> tuple[LegalBasis, ...]:
+    """The category's Art. 6(1) grounds as programs read them; none when not given (the
+    privacy officer is then told in every answer that finds the category)."""
+    if "basis" not in reader.raw:
+        return ()
+    grounds = reader.texts("basis")
+    known = [ground.value for ground in LegalBasis]
+    unknown = [ground for ground in grounds if ground not in known]
+    if unknown or not grounds:
+        reader.fail("basis", f"{unknown[0]!r} is not a ground of Art. 6(1); one or more of: "
+                    f"{', '.join(known)}" if unknown else
+                    f"name one or more grounds of Art. 6(1): {', '.join(known)}")
+    return tuple(LegalBasis(ground) for ground in dict.fromkeys(grounds))
 
 
 def _rule(reader: _Reader, name: str, on_erase: str) -> dict[str, Any]:
@@ -361,6 +379,13 @@ class _Reader:
                 isinstance(item, str) and item.strip() for item in value):
             self.fail(key, "must be a list of texts, e.g. [] or [\"PostNL\"]")
         return tuple(" ".join(item.split()) for item in value)
+
+    def flag(self, key: str) -> bool:
+        """A true or false that may be left out (false)."""
+        value = self.raw.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false")
+        return value
 
     def name(self, key: str) -> str:
         """A name programs use: lower case letters, digits and underscores."""

@@ -18,11 +18,13 @@ from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import record_event, transition
 from dsar.work import decisions, documents, mails, outcomes, plans
 from dsar.work.content import (
+    BASIS_UNKNOWN,
     OVER_RETENTION,
     RECIPIENTS_UNKNOWN,
     answer_content,
     past_retention,
     unknown_recipients,
+    without_basis,
 )
 
 log = logging.getLogger(__name__)
@@ -118,6 +120,11 @@ def _store_access_json(request: DsarRequest) -> int:
     if unknown:
         # The answer says plainly that they are not established; the officer must find out.
         record_event(request, RECIPIENTS_UNKNOWN, actor="system", note=", ".join(unknown))
+    baseless = without_basis(sections)
+    if baseless:
+        # Rights that depend on the ground (an objection, portability) cannot be worked out
+        # for them by program; the officer must have the system say which it is.
+        record_event(request, BASIS_UNKNOWN, actor="system", note=", ".join(baseless))
     kept_too_long = past_retention(sections)
     if kept_too_long:
         # The answer shows each such record flagged; the shop must erase or justify them.

@@ -33,6 +33,8 @@ KEPT_BY_LAW = "kept_under_a_legal_duty"
 OVER_RETENTION = "over_retention"
 #: The event that tells the officer an answer has categories the recipients register lacks.
 RECIPIENTS_UNKNOWN = "recipients_unknown"
+#: The event that tells the officer an answer found categories without a structured basis.
+BASIS_UNKNOWN = "basis_unknown"
 #: What a record says of its keeping when the policy sets no period for its category.
 NO_PERIOD = translatable("no period set in our policy")
 
@@ -98,6 +100,13 @@ def past_retention(sections: list[Section]) -> str:
                 lines.append(f"{section.connector}.{found.category.name}: {count} "
                              f"record{'s' if count != 1 else ''}, ended from {since}")
     return "; ".join(lines)
+
+
+def without_basis(sections: list[Section]) -> list[str]:
+    """The categories ("connector.category") with records whose system gives no Art. 6(1)
+    ground as programs read it (`Category.basis`)."""
+    return [f"{section.connector}.{found.category.name}" for section in sections
+            for found in section.found if found.count and not found.category.basis]
 
 
 def unknown_recipients(sections: list[Section]) -> list[str]:

@@ -26,6 +26,7 @@ from dsar.connector import (
     Decision,
     Disposition,
     JSONValue,
+    LegalBasis,
     Outcome,
     Record,
     Subject,
@@ -144,6 +145,7 @@ class LoyaltyConnector(Connector):
                 "(privacy policy, loyalty programme)."
             ),
             legal_basis=_TERMS,
+            basis=(LegalBasis.CONTRACT,),
             recipients=(),
             retention=translatable(
                 '"We keep your membership for as long as you are a member. When you end it, '
@@ -169,6 +171,7 @@ class LoyaltyConnector(Connector):
                 'reviews, and exchange them for rewards" (privacy policy, loyalty programme).'
             ),
             legal_basis=_TERMS,
+            basis=(LegalBasis.CONTRACT,),
             recipients=(),
             retention=translatable(
                 '"We keep the points you saved for as long as you are a member."'),
@@ -188,6 +191,7 @@ class LoyaltyConnector(Connector):
                 'each reward is used once" (privacy policy, loyalty programme).'
             ),
             legal_basis=_TERMS,
+            basis=(LegalBasis.CONTRACT,),
             recipients=(),
             retention=translatable(
                 '"We keep the rewards you received for as long as you are a member; a '
