@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import threading
@@ -80,14 +81,27 @@ def _confirm_via_api(client, inbox, run_jobs, email):
     return request_id
 
 
-def _told_of_failure(app, inbox, email, request_id):
-    """The requester was told we are on it and by when; the officer was alerted, once each."""
+#: What the requester is told went wrong: only an outage waited out is a system out of reach.
+OUT_OF_REACH = "One of our systems could not be reached"
+WENT_WRONG = "Part of the work did not go as it should"
+
+
+def _told_of_failure(app, client, inbox, email, request_id, why):
+    """The requester was told we are on it, why in words that are true, and by when, in the
+    mail and on the status page; the officer was alerted, once each."""
     [delayed] = [m for m in inbox.to(email) if m["Subject"] == "We are working on your "
                                                                  "privacy request"]
     with app.app_context():
         due = db.session.get(DsarRequest, request_id).due_at
-    assert f"You will have our answer by {due:%-d %B %Y} at the latest" in " ".join(
-        text_of(delayed).split())
+    said = " ".join(text_of(delayed).split())
+    assert f"You will have our answer by {due:%-d %B %Y} at the latest" in said
+    assert why in said
+    assert ({OUT_OF_REACH, WENT_WRONG} - {why}).pop() not in said
+    [status] = re.findall(r"Where your request stands: http://dsar\.test(/status/\S+)", said)
+    page = " ".join(client.get(status).text.split())
+    assert ("One of our systems could not be reached" in page) is (why == OUT_OF_REACH)
+    assert ("Part of the work on your request did not go as it should" in page) is (
+        why == WENT_WRONG)
     [alert] = inbox.to(OFFICER)
     assert alert["Subject"] == f"Privacy request {request_id[:8]} failed and needs you"
     assert f"/console/requests/{request_id}" in text_of(alert)
@@ -112,7 +126,7 @@ def test_a_lasting_connector_failure_fails_the_request_and_tells_everyone(
         assert "KeyError" in task.error and task.waiting_since is None
         assert any(e.kind == "task_failed" for e in request.events)
     assert not [m for m in inbox.to("anna@example.org") if "answer" in m["Subject"]]
-    _told_of_failure(app, inbox, "anna@example.org", request_id)
+    _told_of_failure(app, client, inbox, "anna@example.org", request_id, WENT_WRONG)
 
 
 def test_a_system_that_is_down_is_waited_for_before_the_request_fails(
@@ -150,7 +164,7 @@ def test_a_system_that_is_down_is_waited_for_before_the_request_fails(
         request = db.session.get(DsarRequest, request_id)
         assert request.status == "failed"
         assert request.tasks[0].attempts == 2
-    _told_of_failure(app, inbox, "bea@example.org", request_id)
+    _told_of_failure(app, client, inbox, "bea@example.org", request_id, OUT_OF_REACH)
 
 
 def test_sweep_recovers_jobs_lost_with_redis(app, client, inbox, run_jobs, redis):

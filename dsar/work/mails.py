@@ -21,7 +21,7 @@ from dsar.policy.backoff import retry_delay
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, sign
 from dsar.transitions import record_event
-from dsar.work import keeping, notices, queues, transport
+from dsar.work import keeping, notices, queues, tasks, transport
 from dsar.work.rules import recipients_register
 
 log = logging.getLogger(__name__)
@@ -277,6 +277,8 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
             "status.page", token=sign(Purpose.STATUS, {"r": request.id}))
     if kind is MailKind.RESTRICTION_LIFTING:
         context["reason"] = (owed.payload or {}).get("reason", "")
+    elif kind is MailKind.DELAYED:
+        context["stayed_away"] = tasks.stayed_away(request)
     elif kind in VERIFYING:
         token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
         lapses = request.received_at + timedelta(seconds=current_app.config["VERIFY_MAX_AGE"])

@@ -259,6 +259,22 @@ def _record_failure(task_id: int, exc: Exception) -> None:
     db.session.commit()
 
 
+#: The error of a task whose worker died under it (killed, out of memory, its machine gone).
+WORKER_LOST = "the worker running this task stopped before it finished"
+
+
+def stayed_away(request: DsarRequest) -> bool:
+    """Whether the request failed only because systems could not be reached: some task
+    failed, and each that did had been waiting out an outage until the retry window closed.
+
+    Anything else (a bug, a refused query, bad data, a task that kept killing its workers)
+    is no system out of reach, and the person is not told it was.
+    """
+    failed = [task for task in request.tasks if task.status == TaskStatus.FAILED]
+    return bool(failed) and all(task.waiting_since is not None and task.error != WORKER_LOST
+                                for task in failed)
+
+
 def worker_lost(task_id: int, stale_before: datetime) -> None:
     """For the sweep: a running task whose lease lapsed runs again at once.
 
@@ -273,7 +289,7 @@ def worker_lost(task_id: int, stale_before: datetime) -> None:
     since = task.waiting_since or now
     window = timedelta(seconds=current_app.config["TASK_RETRY_WINDOW"])
     give_up = now - since >= window and task.waiting_since is not None
-    error = "the worker running this task stopped before it finished"
+    error = WORKER_LOST
     taken = rows_changed(
         update(ConnectorTask)
         .where(
