@@ -278,8 +278,9 @@ class Connector(ABC):
     def withdraw_consent(self, subject: Subject) -> Iterable[Outcome]:
         """Withdraws every marketing consent of the subject (Art. 7(3), Art. 21(3)).
 
-        Only connectors that hold consents implement it; for the others an objection
-        to direct marketing has nothing to do.
+        Only connectors that hold consents implement it. One that holds data used for
+        offers (`Category.direct_marketing`) but does not implement it gets a manual task
+        for the officer; for the others an objection to direct marketing has nothing to do.
         """
         raise ActionNotSupported(f"{self.name} holds no consents")
 

@@ -16,8 +16,10 @@ from sqlalchemy import select
 
 from connectors.shop import schema
 from connectors.shop.seed import DEMO_EMAIL
+from dsar.connector import Category, Connector, LegalBasis, Record
 from dsar.extensions import db
-from dsar.models import DsarRequest, RetentionHold
+from dsar.models import ConnectorTask, DsarRequest, RetentionHold
+from dsar.registry import ConnectorRegistry
 from dsar.work import holds
 from tests.helpers import confirm_request, download, link_in, text_of
 
@@ -300,6 +302,56 @@ def test_objection_withdraws_every_consent_and_suppresses_without_approval(
     check = client.post("/api/v1/suppressions/check", headers=_auth(officer_token),
                         json={"emails": [DEMO_EMAIL]})
     assert check.json["suppressed"] == []
+
+
+NEWSLETTER = Category(
+    name="newsletter_subscriptions", title="Your newsletter subscriptions", fields=("list",),
+    purpose="Sending you our newsletter.", legal_basis="Consent, Art. 6(1)(a) GDPR",
+    recipients=(), retention="Until you unsubscribe.", source="You.",
+    basis=(LegalBasis.CONSENT,), direct_marketing=True)
+
+
+class NewsletterConnector(Connector):
+    """A mailing platform that sends offers, and whose connector cannot unsubscribe anyone."""
+
+    name = "newsletter"
+    title = "Newsletter platform"
+    categories = (NEWSLETTER,)
+
+    def export(self, subject):
+        """One subscription for anyone."""
+        yield Record(category="newsletter_subscriptions", key="1", data={"list": "weekly"})
+
+
+def test_an_objection_reaches_a_marketing_system_that_cannot_withdraw_consent_by_hand(
+    app, client, inbox, run_jobs, seeded_shop, officer_token
+):
+    """No system that sends offers is skipped: one whose connector cannot withdraw consent
+    gets a manual task saying what to do where, and "no more offers" waits for it."""
+    shop = app.extensions["dsar.connectors"]
+    app.extensions["dsar.connectors"] = ConnectorRegistry(
+        {**{name: shop.get_class(name) for name in shop.names},
+         "newsletter": NewsletterConnector})
+    request_id = confirm_request(client, inbox, run_jobs,
+                                 {"email": DEMO_EMAIL, "type": "objection"})
+    status = client.get(f"/api/v1/requests/{request_id}", headers=_auth(officer_token)).json
+    assert status["status"] == "in_progress", "it waits for the newsletter platform"
+    [manual] = [t for t in status["tasks"] if t["status"] == "manual"]
+    assert manual["connector"] == "newsletter"
+    with app.app_context():
+        task = db.session.get(ConnectorTask, manual["id"])
+        assert "Newsletter platform uses Your newsletter subscriptions to send offers" in \
+            task.error and "stop all offers to this person there, by hand" in task.error
+    assert not [m for m in inbox.to(DEMO_EMAIL) if "answer" in str(m["Subject"]).lower()]
+
+    done = client.post(f"/api/v1/requests/{request_id}/tasks/{manual['id']}/complete",
+                       headers=_auth(officer_token), json={"note": "unsubscribed from weekly"})
+    assert done.status_code == 200
+    run_jobs()
+    assert _status(app, request_id) == "completed"
+    letter, text = _answer(client, inbox, DEMO_EMAIL)
+    assert letter["offers_stopped"] is True
+    assert "unsubscribed from weekly" in text
 
 
 def test_restriction_asks_the_officer_where_a_system_cannot_mark_data(

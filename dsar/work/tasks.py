@@ -45,7 +45,9 @@ FIRST_ACTION = {
     RequestType.OBJECTION: "withdraw_consent",
 }
 
-#: Actions only some connectors have; the others have nothing to do, not a manual task.
+#: Actions only some connectors have; the others have nothing to do, not a manual task,
+#: unless they hold data used for direct marketing (`Category.direct_marketing`): an
+#: objection must reach those, by hand if the connector cannot withdraw consent itself.
 OPTIONAL_ACTIONS = frozenset({"withdraw_consent"})
 
 #: The connector method behind each task action.
@@ -64,8 +66,14 @@ def start(request: DsarRequest, *, actor: str) -> None:
     names = [
         name for name in reg.names
         if action not in OPTIONAL_ACTIONS or reg.get_class(name).supports(action)
+        or _markets(reg.get_class(name))
     ]
     add_tasks(request, action, {name: None for name in names})
+
+
+def _markets(cls: type[Connector]) -> bool:
+    """Whether a connector holds data used to send people offers."""
+    return any(category.direct_marketing for category in cls.categories)
 
 
 def add_tasks(
@@ -169,6 +177,11 @@ def perform(
     if action == "restrict":
         return {"outcomes": [asdict(o) for o in connector.restrict(subject)]}
     if action == "withdraw_consent":
+        if not connector.supports(action) and _markets(type(connector)):
+            offers = ", ".join(c.title for c in connector.categories if c.direct_marketing)
+            raise ActionNotSupported(
+                f"{connector.title} uses {offers} to send offers and cannot withdraw consent "
+                "itself: stop all offers to this person there, by hand, then complete this task")
         return {"outcomes": [asdict(o) for o in connector.withdraw_consent(subject)]}
     raise ValueError(f"unknown task action {action!r}")
 
