@@ -410,26 +410,38 @@ def test_check_fails_on_a_column_the_database_lacks(app, loyalty_url, tmp_path):
     assert "conformance kit" not in result.output
 
 
+def _declared_table(url, tmp_path, statements, category):
+    """A table of the test's own in the example database, made by `statements`, and a
+    declaration of the example's connector with that one category (`category` gives its
+    name, table and erasure; the texts a person reads are filled in). Returns its path."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+    texts = """
+title = "A table of the test's own"
+purpose = "Testing the check."
+legal_basis = "Performance of a contract, Art. 6(1)(b) GDPR."
+recipients = []
+retention = "As long as you are a member."
+source = "You."
+"""
+    path = tmp_path / "one-table.toml"
+    path.write_text(EXAMPLE.read_text().split("[[categories]]")[0] + "[[categories]]" +
+                    category + texts)
+    return path
+
+
 def test_check_refuses_clearing_a_unique_column_that_may_not_be_null(
     app, loyalty_url, tmp_path
 ):
     """Cleared to an empty text, a NOT NULL unique address would make the second person's
     erasure fail for good: the check says so before it happens."""
-    engine = create_engine(loyalty_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE cards (id INTEGER PRIMARY KEY, "
-                          "holder_email TEXT NOT NULL UNIQUE, issued_at TEXT)"))
-    engine.dispose()
-    path = tmp_path / "cards.toml"
-    path.write_text(EXAMPLE.read_text().split("[[categories]]")[0] + """
-[[categories]]
+    path = _declared_table(loyalty_url, tmp_path, [
+        "CREATE TABLE cards (id INTEGER PRIMARY KEY, holder_email TEXT NOT NULL UNIQUE, "
+        "issued_at TEXT)"], """
 name = "cards"
-title = "Your loyalty card"
-purpose = "Identifying you at the till."
-legal_basis = "Performance of a contract, Art. 6(1)(b) GDPR."
-recipients = []
-retention = "As long as you are a member."
-source = "You."
 table = "cards"
 key = "id"
 fields = ["id", "holder_email", "issued_at"]
@@ -449,24 +461,12 @@ def test_check_refuses_a_key_held_twice_or_missing_naming_the_rows(
 ):
     """A key that two rows share, or that a row lacks, cannot tell records apart: erasure
     would reach the wrong rows or none. The check reads the data and says which."""
-    engine = create_engine(loyalty_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE visits (code TEXT, email TEXT, seen_at TEXT)"))
-        conn.execute(text(
-            "INSERT INTO visits VALUES ('v-1', 'a@example.org', '2026-01-02'), "
-            "('v-1', 'b@example.org', '2026-01-03'), ('v-2', 'c@example.org', '2026-01-04'), "
-            "(NULL, 'd@example.org', '2026-01-05')"))
-    engine.dispose()
-    path = tmp_path / "visits.toml"
-    path.write_text(EXAMPLE.read_text().split("[[categories]]")[0] + """
-[[categories]]
+    path = _declared_table(loyalty_url, tmp_path, [
+        "CREATE TABLE visits (code TEXT, email TEXT, seen_at TEXT)",
+        "INSERT INTO visits VALUES ('v-1', 'a@example.org', '2026-01-02'), "
+        "('v-1', 'b@example.org', '2026-01-03'), ('v-2', 'c@example.org', '2026-01-04'), "
+        "(NULL, 'd@example.org', '2026-01-05')"], """
 name = "visits"
-title = "Your visits to our shops"
-purpose = "Counting visits for your points."
-legal_basis = "Performance of a contract, Art. 6(1)(b) GDPR."
-recipients = []
-retention = "As long as you are a member."
-source = "The till."
 table = "visits"
 key = "code"
 fields = ["code", "email", "seen_at"]
