@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.policy.lifecycle import RequestStatus, RequestType, TaskStatus
+from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, RequestType, TaskStatus
 
 
 def _new_id() -> str:
@@ -101,6 +101,13 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def asks_for_data(self) -> bool:
+        """Whether the answer is the person's data (access, portability) rather than a letter
+        about what was done (erasure, correction, objection, restriction): the words of
+        every page and mail about the request follow it."""
+        return self.type in ACCESS_TYPES
 
 
 class ConnectorTask(db.Model):  # type: ignore[name-defined,misc]

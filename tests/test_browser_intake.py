@@ -16,6 +16,7 @@ from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
     screenshot,
     wait_for_heading,
 )
+from tests.helpers import text_of
 
 
 def test_a_person_asks_for_her_data_and_opens_the_answer(
@@ -97,3 +98,48 @@ def test_the_form_shows_only_what_fits_the_request(live_server, browser):
     kind.select_by_value("restriction")
     assert ground.is_displayed() and not corrections.is_displayed()
     assert browser.find_element(By.ID, "email").is_displayed()
+
+
+#: What only an access answer may say: the words of a person's data handed over.
+ACCESS_WORDS = ("everything", "gathering", "Gathering", "another service", "Your data as a file")
+
+
+def test_an_erasure_reads_as_an_erasure_from_confirmation_to_letter(
+    live_server, browser, inbox, run_jobs, seeded_shop, officer_token, client
+):
+    """The confirm page, the status page and the answer page of an erasure speak of the
+    work and the letter about it, never of handing over data; the status page counts five
+    systems, not their ten tasks."""
+    assert client.post("/api/v1/requests", json={"email": DEMO_EMAIL, "type": "erasure"}
+                       ).status_code == 202
+    run_jobs()
+    [verify_mail] = inbox.to(DEMO_EMAIL)
+    browser.get(link_to(live_server, verify_mail))
+    wait_for_heading(browser, "Confirm your request")
+    confirm = browser.find_element(By.TAG_NAME, "main").text
+    assert "our letter about what we did" in confirm
+    browser.find_element(By.XPATH, "//button[normalize-space()='Confirm my request']").click()
+    wait_for_heading(browser, "your request is confirmed")
+    done = browser.find_element(By.TAG_NAME, "main").text
+    assert "We are working on your request in our systems now" in done
+    status_link = browser.find_element(By.LINK_TEXT, "Follow your request").get_attribute("href")
+    number = browser.find_element(By.TAG_NAME, "code").text
+
+    run_jobs()
+    approved = client.post(f"/api/v1/requests/{number}/approve",
+                           headers={"Authorization": f"Bearer {officer_token}"})
+    assert approved.status_code == 202
+    run_jobs()
+    browser.get(status_link)
+    status = browser.find_element(By.TAG_NAME, "main").text
+    assert "Working in our 5 systems" in status, status
+    [letter_mail] = [m for m in inbox.to(DEMO_EMAIL) if m is not verify_mail]
+    assert "our letter about what we did" in " ".join(text_of(letter_mail).split())
+    browser.get(link_to(live_server, letter_mail))
+    wait_for_heading(browser, "The answer to your privacy request")
+    answer = browser.find_element(By.TAG_NAME, "main").text
+    assert "Here is our letter about your request" in answer
+    assert "Our letter as a document (PDF)" in answer
+    assert "The same letter as a file (JSON)" in answer
+    for page in (confirm, done, status, answer):
+        assert not [words for words in ACCESS_WORDS if words in page], page

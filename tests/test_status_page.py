@@ -81,7 +81,7 @@ def test_an_erasure_counts_the_systems_it_reaches_not_their_tasks(
     with app.app_context():
         assert len(db.session.get(DsarRequest, number).tasks) == 10, "an export and an erasure each"
     text = _visible(client.get(status_link).text)
-    assert "Done: Gathering from our 5 systems" in text, text
+    assert "Done: Working in our 5 systems" in text, text
     assert "10 systems" not in text
 
 
