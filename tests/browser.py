@@ -95,11 +95,15 @@ def browser_fixture(chromium: webdriver.Chrome) -> Iterator[webdriver.Chrome]:
     Every test's live server is on 127.0.0.1, and cookies do not tell ports apart: without
     this, an officer signed in by one test would be signed in for the next.
     """
-    chromium.get("about:blank")
-    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    as_new(chromium)
     yield chromium
-    chromium.get("about:blank")
-    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    as_new(chromium)
+
+
+def as_new(browser: webdriver.Chrome) -> None:
+    """Leaves the browser as a new one would be: on a blank page, with no cookies."""
+    browser.get("about:blank")
+    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
 
 
 def screenshot(browser: webdriver.Chrome, name: str) -> Path:

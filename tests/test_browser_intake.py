@@ -10,6 +10,7 @@ from selenium.webdriver.support.ui import Select
 
 from connectors.shop.seed import DEMO_EMAIL
 from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
+    as_new,
     browser_fixture,
     link_to,
     live_server_fixture,
@@ -143,3 +144,15 @@ def test_an_erasure_reads_as_an_erasure_from_confirmation_to_letter(
     assert "The same letter as a file (JSON)" in answer
     for page in (confirm, done, status, answer):
         assert not [words for words in ACCESS_WORDS if words in page], page
+
+
+def test_the_shared_browser_forgets_the_last_tests_cookies(live_server, browser):
+    """One Chromium serves a process's browser tests; between them it keeps no cookie, or an
+    officer signed in by one test (cookies do not tell the live servers' ports apart) would
+    be signed in for the next."""
+    browser.get(live_server + "/")
+    browser.add_cookie({"name": "left_behind", "value": "an-officer-s"})
+    assert browser.get_cookie("left_behind")
+    as_new(browser)
+    browser.get(live_server + "/")
+    assert browser.get_cookie("left_behind") is None, browser.get_cookies()
