@@ -280,9 +280,21 @@ class Connector(ABC):
 
         Only connectors that hold consents implement it. One that holds data used for
         offers (`Category.direct_marketing`) but does not implement it gets a manual task
-        for the officer; for the others an objection to direct marketing has nothing to do.
+        for the officer, saying what to do where; for the others an objection to direct
+        marketing has nothing to do.
         """
+        offers = ", ".join(c.title for c in self.categories if c.direct_marketing)
+        if offers:
+            raise ActionNotSupported(
+                f"{self.title} uses {offers} to send offers and cannot withdraw consent "
+                "itself: stop all offers to this person there, by hand, then complete this task")
         raise ActionNotSupported(f"{self.name} holds no consents")
+
+    @classmethod
+    def sends_offers(cls) -> bool:
+        """Whether the connector holds data used to send people offers, which an objection
+        to direct marketing must reach."""
+        return any(category.direct_marketing for category in cls.categories)
 
     @classmethod
     def supports(cls, action: str) -> bool:

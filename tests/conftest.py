@@ -61,12 +61,18 @@ def database_url_of_this_process(url: str) -> str:
     database's name with the process's name after it (test_gw0, test_gw1, …)."""
     given = make_url(url)
     name = f"{given.database}_gw{worker_number()}"
-    server = create_engine(given, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    server.dispose()
+    _run_on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                   f'CREATE DATABASE "{name}"')
     return given.set(database=name).render_as_string(hide_password=False)
+
+
+def _run_on_server(url: str, *statements: str) -> None:
+    """Runs statements outside a transaction, as CREATE and DROP DATABASE must be."""
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    server.dispose()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -158,9 +164,16 @@ def inbox(smtp_server: tuple[Inbox, int]) -> Inbox:
 
 
 @pytest.fixture(scope="session")
-def server_database_url() -> str:
-    """This process's own database on the test's database server, or "" on the defaults."""
-    return database_url_of_this_process(TEST_DATABASE_URL) if TEST_DATABASE_URL else ""
+def server_database_url() -> Iterator[str]:
+    """This process's own database on the test's database server, or "" on the defaults;
+    dropped when the process's tests are done."""
+    if not TEST_DATABASE_URL:
+        yield ""
+        return
+    url = database_url_of_this_process(TEST_DATABASE_URL)
+    yield url
+    _run_on_server(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{make_url(url).database}" '
+                                      "WITH (FORCE)")
 
 
 @pytest.fixture

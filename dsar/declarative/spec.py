@@ -274,11 +274,12 @@ def _basis(reader: _Reader) -> tuple[LegalBasis, ...]:
         return ()
     grounds = reader.texts("basis")
     known = [ground.value for ground in LegalBasis]
-    unknown = [ground for ground in grounds if ground not in known]
-    if unknown or not grounds:
-        reader.fail("basis", f"{unknown[0]!r} is not a ground of Art. 6(1); one or more of: "
-                    f"{', '.join(known)}" if unknown else
-                    f"name one or more grounds of Art. 6(1): {', '.join(known)}")
+    if not grounds:
+        reader.fail("basis", f"name one or more grounds of Art. 6(1): {', '.join(known)}")
+    for ground in grounds:
+        if ground not in known:
+            reader.fail("basis", f"{ground!r} is not a ground of Art. 6(1); one or more of: "
+                        f"{', '.join(known)}")
     return tuple(LegalBasis(ground) for ground in dict.fromkeys(grounds))
 
 

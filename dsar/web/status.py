@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, render_template
 from dsar.extensions import db
 from dsar.i18n import use_request_language
 from dsar.models import DsarRequest
-from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestStatus, RequestType
+from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestType
 from dsar.policy.progress import UNDER_WAY, Facts, steps
 from dsar.tokens import Purpose, TokenError, sign, unsign
 from dsar.web.security import keep_private
@@ -52,7 +52,7 @@ def page(token: str) -> str | tuple[str, int]:
     use_request_language(found.language)
     return render_template(
         "status/page.html", request_=found, steps=steps(facts),
-        stayed_away=found.status == RequestStatus.FAILED and tasks.stayed_away(found),
+        stayed_away=tasks.stayed_away(found),
         refresh=REFRESH_SECONDS if found.status in UNDER_WAY else None,
     )
 

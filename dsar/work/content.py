@@ -105,14 +105,18 @@ def past_retention(sections: list[Section]) -> str:
 def without_basis(sections: list[Section]) -> list[str]:
     """The categories ("connector.category") with records whose system gives no Art. 6(1)
     ground as programs read it (`Category.basis`)."""
-    return [f"{section.connector}.{found.category.name}" for section in sections
-            for found in section.found if found.count and not found.category.basis]
+    return _found_where(sections, lambda found: not found.category.basis)
 
 
 def unknown_recipients(sections: list[Section]) -> list[str]:
     """The categories ("connector.category") with records whose recipients are unknown."""
+    return _found_where(sections, lambda found: found.recipients is None)
+
+
+def _found_where(sections: list[Section], test: Callable[[Found], bool]) -> list[str]:
+    """The categories ("connector.category") with records for which `test` holds."""
     return [f"{section.connector}.{found.category.name}" for section in sections
-            for found in section.found if found.count and found.recipients is None]
+            for found in section.found if found.count and test(found)]
 
 
 def found_records(request: DsarRequest, connector: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -66,14 +66,9 @@ def start(request: DsarRequest, *, actor: str) -> None:
     names = [
         name for name in reg.names
         if action not in OPTIONAL_ACTIONS or reg.get_class(name).supports(action)
-        or _markets(reg.get_class(name))
+        or reg.get_class(name).sends_offers()
     ]
     add_tasks(request, action, {name: None for name in names})
-
-
-def _markets(cls: type[Connector]) -> bool:
-    """Whether a connector holds data used to send people offers."""
-    return any(category.direct_marketing for category in cls.categories)
 
 
 def add_tasks(
@@ -177,11 +172,6 @@ def perform(
     if action == "restrict":
         return {"outcomes": [asdict(o) for o in connector.restrict(subject)]}
     if action == "withdraw_consent":
-        if not connector.supports(action) and _markets(type(connector)):
-            offers = ", ".join(c.title for c in connector.categories if c.direct_marketing)
-            raise ActionNotSupported(
-                f"{connector.title} uses {offers} to send offers and cannot withdraw consent "
-                "itself: stop all offers to this person there, by hand, then complete this task")
         return {"outcomes": [asdict(o) for o in connector.withdraw_consent(subject)]}
     raise ValueError(f"unknown task action {action!r}")
 
