@@ -17,6 +17,13 @@ from typing import Any, ClassVar
 JSONValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 
 
+def is_cleared(value: JSONValue) -> bool:
+    """Whether a field holds nothing personal: null, or an empty text, list or mapping."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == [] or value == {}
+
+
 def translatable(text: str) -> str:
     """Marks a text a person reads (a category's title, purpose, a column's heading) for
     the gettext catalogue, and returns it unchanged.
@@ -104,6 +111,9 @@ class Category:
             without one is flagged to the privacy officer in every answer that finds it.
         direct_marketing: whether the data is used to send the person offers, so that an
             objection to direct marketing (Art. 21(2)) concerns it.
+        stopped_field: the field a withdrawal of consent or a restriction sets on each
+            record (a consent's `withdrawn_at`), by which dsar checks it was done. Without
+            one, the privacy officer confirms it by hand.
     """
 
     name: str
@@ -117,6 +127,7 @@ class Category:
     columns: tuple[Column, ...] = ()
     basis: tuple[LegalBasis, ...] = field(default=(), kw_only=True)
     direct_marketing: bool = field(default=False, kw_only=True)
+    stopped_field: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         """Takes the grounds as their names too ("contract"); refuses one that is not."""
@@ -183,6 +194,20 @@ class Decision:
     legal_basis: str | None = None
     reason: str = ""
 
+    def left_in(self, record: Record | None) -> tuple[str, ...]:
+        """The fields of the record, read again once the decision was carried out, that
+        still hold what it was to clear; empty when it was carried out.
+
+        An erased record is gone, or keeps nothing but its key (a row others point at); a
+        minimised one keeps nothing but its key and `keep_fields`. Records kept or blocked
+        as they are have nothing left to check.
+        """
+        if record is None or self.disposition in (Disposition.RETAIN, Disposition.BLOCKED):
+            return ()
+        kept = set(self.keep_fields) if self.disposition is Disposition.MINIMISE else set()
+        return tuple(name for name, value in record.data.items()
+                     if name not in kept and not is_cleared(value) and str(value) != record.key)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -222,6 +247,16 @@ class Change:
     old: JSONValue
     new: JSONValue
     recipients: tuple[str, ...] = ()
+
+    def made_in(self, record: Record | None) -> bool:
+        """Whether the record, read again once the correction was made, holds the new value
+        (texts compared as a person would: case and runs of spaces aside)."""
+        if record is None:
+            return False
+        held = record.data.get(self.field)
+        if isinstance(held, str) and isinstance(self.new, str):
+            return " ".join(held.split()).casefold() == " ".join(self.new.split()).casefold()
+        return held == self.new
 
 
 class Connector(ABC):
@@ -289,6 +324,15 @@ class Connector(ABC):
                 f"{self.title} uses {offers} to send offers and cannot withdraw consent "
                 "itself: stop all offers to this person there, by hand, then complete this task")
         raise ActionNotSupported(f"{self.name} holds no consents")
+
+    def verify(self, subject: Subject) -> Iterable[Record]:
+        """Reads the subject's records again after an action, to check it was carried out.
+
+        `subject.held` names, per category, every record the action was about, found by key
+        whatever the action did to their address. By default this is `export`; a connector
+        may read just those records, more cheaply, as long as it reads what is stored.
+        """
+        return self.export(subject)
 
     @classmethod
     def sends_offers(cls) -> bool:
