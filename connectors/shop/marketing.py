@@ -61,6 +61,7 @@ class MarketingConnector(Connector):
     categories: ClassVar[tuple[Category, ...]] = (
         Category(
             name="marketing_consents",
+            stopped_field="withdrawn_at",
             basis=(LegalBasis.CONSENT,),
             direct_marketing=True,
             title=translatable("Your consent to e-mails with offers"),

@@ -120,6 +120,18 @@ class DeclaredConnector(Connector):
                         data={name: json_value(row[name]) for name in category.fields},
                     )
 
+    def verify(self, subject: Subject) -> Iterator[Record]:
+        """Reads the records again with the fields that make them the person's: those an
+        erasure clears (a declared `clear`: the row stays, with facts that name no one) and
+        those a correction may change. Checked against the planner's decisions, a row left
+        with only its facts then counts as erased, as its declaration says it is."""
+        concerned = {category.name: {*category.personal, *category.correctable}
+                     for category in self.spec.categories}
+        for record in self.export(subject):
+            yield Record(record.category, record.key,
+                         {name: value for name, value in record.data.items()
+                          if name in concerned[record.category]})
+
     def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
         """Carries out the planner's decisions in one transaction, records found by key.
 

@@ -201,7 +201,13 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
     if _unusable(note):
         return error_response(422, "invalid_request", "The note cannot be kept as it is.",
                               {"note": UNUSABLE_MESSAGE})
-    tasks.complete_manual_task(task, actor=_officer(), note=note.strip()[:2000])
+    refused = isinstance(payload, dict) and payload.get("refused") is True
+    if refused and (task.result or {}).get("not_carried_out") is None:
+        return error_response(409, "not_refusable",
+                              "Only what a system did not carry out can be refused.",
+                              {"refused": "This task has nothing a system left undone."})
+    tasks.complete_manual_task(task, actor=_officer(), note=note.strip()[:2000],
+                               refused=refused)
     return jsonify(id=dsar_request.id, task=task.id, status=str(task.status))
 
 

@@ -163,20 +163,29 @@ def decide(request_id: str, action: str) -> ResponseReturnValue:
     return _decide(request_id, action)
 
 
-@bp.post("/requests/<request_id>/tasks/<int:task_id>/complete")
+@bp.post("/requests/<request_id>/tasks/<int:task_id>/<any(complete, refuse, again):step>")
 @officer_required()
-def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
-    """The officer did a manual task and says what."""
+def settle_task(request_id: str, task_id: int, step: str) -> ResponseReturnValue:
+    """The officer settles a manual task: did it by hand (and says what), refuses the part a
+    connector did not carry out (with the reasons the person reads), or has it tried again."""
     found = request_or_404(request_id)
     task = next((t for t in found.tasks if t.id == task_id), None)
     note = request.form.get("note", "").strip()
+    unverified = task is not None and (task.result or {}).get("not_carried_out") is not None
     if task is None or task.status != TaskStatus.MANUAL:
         flash("That task is not waiting for you.", "error")
+    elif step != "complete" and not unverified:
+        flash("Only what a system did not carry out can be refused or tried again.", "error")
+    elif step == "again":
+        tasks.try_again(task, actor=current_user.email)
+        flash("Trying it again.", "ok")
     elif not note:
-        flash("Say what you did, for the record.", "error")
+        flash("Say what you did, for the record." if step == "complete"
+              else "Give the reasons; the person will read them.", "error")
     else:
-        tasks.complete_manual_task(task, actor=current_user.email, note=note[:2000])
-        flash("Task completed.", "ok")
+        tasks.complete_manual_task(task, actor=current_user.email, note=note[:2000],
+                                   refused=step == "refuse")
+        flash("Part refused." if step == "refuse" else "Task completed.", "ok")
     return redirect(url_for("console.detail", request_id=found.id), code=303)
 
 

@@ -27,6 +27,7 @@ from dsar.models import DsarRequest
 from dsar.policy.recipients import Receipt
 from dsar.registry import current_registry
 from dsar.transitions import record_event
+from dsar.work import verifying
 from dsar.work.rules import recipients_register
 
 #: A notice's items, per recipient's name.
@@ -73,14 +74,17 @@ def owed(request: DsarRequest) -> Notices:
     for task in request.tasks:
         result = task.result or {}
         for outcome in result.get("outcomes", []):
-            if outcome["done"] not in {"erased", "minimised"}:
-                continue
+            if outcome["done"] not in {"erased", "minimised"} or verifying.standing(
+                    task, outcome["category"], outcome["key"])[0] == verifying.REFUSED:
+                continue  # nothing changed that a recipient must hear of
             item = planned.get((task.connector, outcome["category"], outcome["key"]), {})
             changed = None if outcome["done"] == "erased" else list(outcome.get("fields", []))
             _erased(notices, task.connector, item, outcome, changed)
         if task.action == "rectify":
             for change in result.get("changes", []):
-                _corrected(notices, request, task.connector, change)
+                if verifying.standing(task, change["category"], change["key"],
+                                      change["field"])[0] != verifying.REFUSED:
+                    _corrected(notices, request, task.connector, change)
     return dict(notices)
 
 

@@ -19,7 +19,7 @@ from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.planner import reworded
 from dsar.policy.rights import COMPLAINT, RIGHTS, worded
-from dsar.work import deferrals, holds, keeping, notices, suppression
+from dsar.work import deferrals, holds, keeping, notices, suppression, verifying
 from dsar.work.notifier import get_notifier
 
 OUTCOME_FORMAT = "cplus-dsar-outcome"
@@ -49,7 +49,8 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
         outcome["offers_stopped"] = True
     outcome["by_hand"] = [
         {"system": connector_title(t.connector), "action": t.action, "note": t.note}
-        for t in request.tasks if t.note
+        for t in request.tasks
+        if t.note and (t.result or {}).get("resolution", {}).get("how") != verifying.REFUSED
     ]
     outcome["recipients_told"] = _tell_recipients(request)
     return outcome
@@ -81,6 +82,9 @@ def _letter_frame(request: DsarRequest) -> dict[str, Any]:
         },
         "subject": {"email": request.email},
         "erased": [], "minimised": [], "blocked": [], "corrected": [],
+        # Parts the officer refused, with reasons (Art. 12(4)): what a system did not carry
+        # out and the shop will not do by hand.
+        "refused": [],
         "consent_withdrawn": [], "restriction": None, "offers_stopped": False,
         "offer_to_end_subscription": False,
         "rights": [worded(right, translate) for right in RIGHTS],
@@ -89,7 +93,12 @@ def _letter_frame(request: DsarRequest) -> dict[str, Any]:
 
 
 def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
-    """Sorts the plan into erased, minimised and blocked, and holds what is kept."""
+    """Sorts the plan into erased, minimised, blocked and refused, and holds what is kept.
+
+    A record is said erased or minimised only when, read again, it showed it, or the
+    officer did it by hand (`verifying.standing`).
+    """
+    acted = {task.connector: task for task in request.tasks if task.action == "erase"}
     for connector, decisions in (request.plan or {}).get("connectors", {}).items():
         for decision in decisions:
             item = {
@@ -98,6 +107,14 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
                 "key": decision["key"],
             }
             disposition = decision["disposition"]
+            if disposition in {"erase", "minimise"}:
+                how, said = verifying.standing(acted.get(connector), decision["category"],
+                                               decision["key"])
+                if how == verifying.REFUSED:
+                    outcome["refused"].append({**item, "what": disposition, "reason": said})
+                    continue
+                if how == verifying.BY_HAND:
+                    item["by_hand_on"] = said
             if disposition == "erase":
                 outcome["erased"].append(item)
             elif disposition in {"minimise", "retain"}:
@@ -121,27 +138,41 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
 
 
 def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> None:
-    """Lists every correction made, where."""
+    """Lists every correction made, where: those read again and found, or made by hand."""
     for task in request.tasks:
         if task.action != "rectify":
             continue
         for change in (task.result or {}).get("changes", []):
-            outcome["corrected"].append({
+            item = {
                 "system": connector_title(task.connector),
                 "category": category_title(task.connector, change["category"]),
                 "key": change["key"], "field": change["field"],
-                "old": change["old"], "new": change["new"],
-            })
+            }
+            how, said = verifying.standing(task, change["category"], change["key"],
+                                           change["field"])
+            if how == verifying.REFUSED:
+                outcome["refused"].append({**item, "what": "correct", "reason": said})
+                continue
+            if how == verifying.BY_HAND:
+                item["by_hand_on"] = said
+            outcome["corrected"].append({**item, "old": change["old"], "new": change["new"]})
 
 
 def _done(request: DsarRequest, action: str, done: set[str]) -> list[dict[str, Any]]:
-    """The records an action changed, per system."""
-    return [
-        {"system": connector_title(task.connector),
-         "category": category_title(task.connector, item["category"]), "key": item["key"]}
-        for task in request.tasks if task.action == action and task.status == TaskStatus.SUCCEEDED
-        for item in (task.result or {}).get("outcomes", []) if item["done"] in done
-    ]
+    """The records an action changed, per system, as read again or done by hand."""
+    listed = []
+    for task in request.tasks:
+        if task.action != action or task.status != TaskStatus.SUCCEEDED:
+            continue
+        for item in (task.result or {}).get("outcomes", []):
+            how, said = verifying.standing(task, item["category"], item["key"])
+            if item["done"] not in done or how == verifying.REFUSED:
+                continue
+            listed.append({"system": connector_title(task.connector),
+                           "category": category_title(task.connector, item["category"]),
+                           "key": item["key"],
+                           **({"by_hand_on": said} if how == verifying.BY_HAND else {})})
+    return listed
 
 
 def _tell_recipients(request: DsarRequest) -> list[str]:

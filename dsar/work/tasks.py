@@ -29,7 +29,7 @@ from dsar.policy.backoff import retry_delay
 from dsar.policy.lifecycle import TASK_ENDS, RequestStatus, RequestType, TaskStatus
 from dsar.registry import current_registry
 from dsar.transitions import record_event, transition
-from dsar.work import holds, leases, queues
+from dsar.work import holds, leases, queues, verifying
 from dsar.work.transient import is_temporary
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,9 @@ def run_task(task_id: int) -> None:
     connector_name, request_id, action = task.connector, request.id, task.action
     subject = Subject(email=request.email, name=request.name,
                       held=holds.held_keys(request.email, connector_name))
-    work = {"plan": task.plan or [], "corrections": request.corrections or {},
-            "request_id": request.id, "task_id": task.id}
+    work: dict[str, Any] = {"plan": task.plan or [], "corrections": request.corrections or {},
+                            "request_id": request.id, "task_id": task.id}
+    decisions = [decision_from_json(item) for item in work["plan"]] if action == "erase" else []
     # The connector reaches another system: hold no transaction open while it does.
     db.session.close()
 
@@ -110,6 +111,8 @@ def run_task(task_id: int) -> None:
         with leases.heartbeat(task_id, token):
             connector = current_registry().create(connector_name, current_app.config)
             result = perform(connector, action, subject, work)
+            # Whatever it reported, what it acted on is read again (verifying).
+            shortfall = verifying.check(connector, action, subject, decisions, result)
     except ActionNotSupported as exc:
         db.session.rollback()
         if leases.held(_task(task_id), token):
@@ -121,14 +124,21 @@ def run_task(task_id: int) -> None:
             return
         _record_failure(task_id, exc)
     else:
+        if shortfall:
+            # Read again, the records do not show what the connector reported: the
+            # officer has it tried again, does it by hand or refuses it (verifying).
+            result = {**result, "not_carried_out": shortfall.items}
         # Kept only while the lease is this run's, in one statement: the sweep may have
         # taken this run for dead and started another, whose result then counts.
         kept = rows_changed(
             update(ConnectorTask)
             .where(ConnectorTask.id == task_id, ConnectorTask.status == TaskStatus.RUNNING,
                    ConnectorTask.attempts == token)
-            .values(result=result, status=TaskStatus.SUCCEEDED, error=None,
-                    waiting_since=None, next_attempt_at=None, finished_at=utcnow())
+            .values(result=result,
+                    status=TaskStatus.MANUAL if shortfall else TaskStatus.SUCCEEDED,
+                    error=shortfall.said(connector.title) if shortfall else None,
+                    waiting_since=None, next_attempt_at=None,
+                    finished_at=None if shortfall else utcnow())
         )
         db.session.commit()
         if not kept:
@@ -136,6 +146,13 @@ def run_task(task_id: int) -> None:
                         connector_name)
             return
         task = _task(task_id)
+        if shortfall:
+            record_event(task.request, "not_carried_out", actor="system",
+                         note=f"{connector_name}: {len(shortfall.items) or 'unprovable'}")
+            db.session.commit()
+            log.warning("request_id=%s connector=%s state=not-carried-out records=%d",
+                        request_id, connector_name, len(shortfall.items))
+            return
         log.info("request_id=%s connector=%s state=succeeded", request_id, connector_name)
         if task.request.status == RequestStatus.DENIED:
             findings.discard(request_id)  # denied while this export ran: nothing to keep
@@ -209,14 +226,37 @@ def _hand_to_officer(task_id: int, why: str) -> None:
     log.info("request_id=%s connector=%s state=manual", task.request_id, task.connector)
 
 
-def complete_manual_task(task: ConnectorTask, *, actor: str, note: str) -> None:
-    """Records that an officer did a manual task, and goes on with the request."""
+def complete_manual_task(task: ConnectorTask, *, actor: str, note: str,
+                         refused: bool = False) -> None:
+    """Records that an officer did a manual task, or refused the part of it the connector
+    did not carry out (`refused`, the note then the reasons the person reads), and goes on
+    with the request."""
+    if (task.result or {}).get("not_carried_out") is not None:
+        verifying.resolve(task, how=verifying.REFUSED if refused else verifying.BY_HAND,
+                          actor=actor, reason=note)
+    elif refused:
+        raise ValueError("only what a connector did not carry out can be refused")
     task.status = TaskStatus.SUCCEEDED
     task.note = note
     task.finished_at = utcnow()
-    record_event(task.request, "manual_task_done", actor=actor, note=f"{task.connector}: {note}")
+    record_event(task.request, "part_refused" if refused else "manual_task_done", actor=actor,
+                 note=f"{task.connector}: {note}")
     db.session.commit()
     claim_assembly(task.request_id)
+
+
+def try_again(task: ConnectorTask, *, actor: str) -> None:
+    """Runs again a task whose records were not carried out: every action is idempotent,
+    and its records are read again afterwards as the first time."""
+    if (task.result or {}).get("not_carried_out") is None or task.status != TaskStatus.MANUAL:
+        raise ValueError("only a task with records not carried out is tried again")
+    task.status = TaskStatus.PENDING
+    task.attempts = 0
+    task.error = None
+    record_event(task.request, "task_retried", actor=actor, note=task.connector)
+    db.session.commit()
+    task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id)
+    db.session.commit()
 
 
 def _record_failure(task_id: int, exc: Exception) -> None:
