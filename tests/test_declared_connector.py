@@ -531,14 +531,18 @@ def test_the_kit_passes_on_a_scratch_copy_of_the_declared_tables(loyalty_url):
 
 
 def test_the_kit_finds_an_erasure_that_leaves_the_name(loyalty_url, tmp_path):
-    """A declaration whose erasure clears the address but leaves the name fails the kit,
-    saying why: only the kit's records show what a field holds."""
+    """A declaration whose erasure clears the address but leaves the name fails the kit's
+    erase and minimise checks, saying why: only the kit's records show what a field holds."""
     path = _declaration(tmp_path, ('on_erase = "delete"', 'on_erase = "clear"\nclear = ["email"]'))
     with scratch_copy(load_spec(path), loyalty_url) as scratch:
         failures = dict(run_checks(scratch.make_connector, scratch.seed))
-    assert list(failures) == ["erase_by_key_after_the_address_is_cleared"], failures
+    assert list(failures) == ["erase_by_key_after_the_address_is_cleared",
+                              "minimise_keeps_only_the_kept_fields"], failures
     assert "erased records still hold anna's address, name or text" in failures[
         "erase_by_key_after_the_address_is_cleared"]
+    assert "still hold fields that were not to be kept (members '" in failures[
+        "minimise_keeps_only_the_kept_fields"]
+    assert "(name)" in failures["minimise_keeps_only_the_kept_fields"]
 
 
 

@@ -22,6 +22,7 @@ from dsar.connector import (
     Change,
     Connector,
     Decision,
+    Disposition,
     Outcome,
     Record,
     Subject,
@@ -63,7 +64,8 @@ class Ledger:
 
 
 class LedgerConnector(Connector):
-    """A connector done right: matches the trimmed, lower-cased address; acts by key."""
+    """A connector done right: matches the trimmed, lower-cased address; acts by key;
+    finds notes an erasure kept by their keys."""
 
     name = "ledger"
     title = "Kit ledger"
@@ -84,9 +86,10 @@ class LedgerConnector(Connector):
         return stored.strip().lower() == email
 
     def keys_of(self, subject: Subject) -> list[str]:
-        """The keys of the subject's notes."""
+        """The keys of the subject's notes, and of those their `held` keys name."""
+        held = set(subject.held.get("notes", ()))
         return [key for key, note in self.ledger.notes.items()
-                if self.matches(note["email"], subject.email)]
+                if key in held or (note["email"] and self.matches(note["email"], subject.email))]
 
     def record(self, key: str) -> Record:
         """The record of one note."""
@@ -98,11 +101,33 @@ class LedgerConnector(Connector):
             yield self.record(key)
 
     def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
-        """Deletes the decided notes, found by key."""
-        return [
-            Outcome("notes", d.key, "erased" if self.ledger.notes.pop(d.key, None) else "unchanged")
-            for d in decisions
-        ]
+        """Deletes the decided notes, or clears all but their kept fields, found by key."""
+        outcomes = []
+        for decision in decisions:
+            note = self.ledger.notes.get(decision.key)
+            if note is None:
+                outcomes.append(Outcome("notes", decision.key, "unchanged"))
+            elif decision.disposition is Disposition.ERASE:
+                del self.ledger.notes[decision.key]
+                outcomes.append(Outcome("notes", decision.key, "erased"))
+            else:
+                cleared = self.minimise(note, decision)
+                outcomes.append(Outcome("notes", decision.key,
+                                        "minimised" if cleared else "unchanged", cleared))
+        return outcomes
+
+    def minimise(self, note: dict[str, Any], decision: Decision) -> tuple[str, ...]:
+        """Clears the note's fields the decision does not keep; returns those it cleared."""
+        if decision.disposition is not Disposition.MINIMISE:
+            return ()
+        cleared = tuple(name for name in self.clears
+                        if name not in decision.keep_fields and note[name] is not None)
+        for name in cleared:
+            note[name] = None
+        return cleared
+
+    #: The fields a minimisation clears unless they are kept.
+    clears: ClassVar[tuple[str, ...]] = NOTE_FIELDS
 
     def rectify(
         self, subject: Subject, corrections: Mapping[str, str], *, apply: bool
@@ -207,12 +232,7 @@ class ClaimsErased(LedgerConnector):
 
 
 class ClearsOnlyTheAddress(LedgerConnector):
-    """Erases a note by clearing its address, and finds notes kept by law by key."""
-
-    def keys_of(self, subject: Subject) -> list[str]:
-        """The subject's notes, and those their `held` keys name."""
-        held = set(subject.held.get("notes", ()))
-        return [key for key in self.ledger.notes if key in held] + super().keys_of(subject)
+    """Erases a note by clearing its address."""
 
     def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
         """The mistake: the name and the text stay."""
@@ -226,9 +246,26 @@ class ErasesAgain(LedgerConnector):
 
     def erase(self, subject: Subject, decisions: Sequence[Decision]) -> list[Outcome]:
         """The mistake: an outcome that says what was asked, not what happened."""
-        for decision in decisions:
-            self.ledger.notes.pop(decision.key, None)
+        super().erase(subject, decisions)
         return [Outcome("notes", d.key, "erased") for d in decisions]
+
+
+class MinimisesOnlyTheAddress(LedgerConnector):
+    """Minimises a note by clearing its address alone."""
+
+    #: The mistake: the name and the text stay, though the decision keeps neither.
+    clears = ("email",)
+
+
+class MinimisesEveryone(LedgerConnector):
+    """Minimises with one update whose condition on the key was lost."""
+
+    def minimise(self, note: dict[str, Any], decision: Decision) -> tuple[str, ...]:
+        """The mistake: every note is cleared, whoever's it is."""
+        for other in self.ledger.notes.values():
+            if other is not note:
+                super().minimise(other, decision)
+        return super().minimise(note, decision)
 
 
 class PreviewWrites(LedgerConnector):
@@ -328,6 +365,11 @@ class ReadsAllFirst(LedgerConnector):
          "erased records still hold anna's address, name or text when looked up by key"),
         (ErasesAgain, "a_second_erase_changes_nothing",
          "reported 'erased' for notes '"),
+        (MinimisesOnlyTheAddress, "minimise_keeps_only_the_kept_fields",
+         "the records read again still hold fields that were not to be kept (notes '"),
+        (MinimisesEveryone, "minimise_keeps_only_the_kept_fields",
+         "minimising the records of 'anna.kit@example.nl' changed records of "
+         "'bert.kit@example.nl'"),
         (PreviewWrites, "rectify_dry_run_and_twice",
          "rectify(apply=False) changed notes '"),
         (CorrectsForever, "rectify_dry_run_and_twice",
@@ -358,6 +400,8 @@ def test_each_mistake_fails_its_check(
         (EscapesText, "markup_is_carried_as_text"),
         (MatchesAsTyped, "every_spelling_of_the_address_is_found"),
         (ErasesAgain, "a_second_erase_changes_nothing"),
+        (MinimisesOnlyTheAddress, "minimise_keeps_only_the_kept_fields"),
+        (MinimisesEveryone, "minimise_keeps_only_the_kept_fields"),
         (ReadsAllFirst, "a_large_export_streams"),
     ],
 )

@@ -6,7 +6,7 @@ mistake a connector author could make, are caught with a message that names the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -97,6 +97,13 @@ class TestMarketing(ShopConformance):
         """None: a consent holds only an address, which no correction changes; the kit
         skips its correction check."""
         return None
+
+    @pytest.fixture
+    def minimise_keeps(self) -> Mapping[str, Sequence[str]] | None:
+        """When and where a consent was given, and its withdrawal: what a minimised record
+        of consent keeps (the kit's seed writes its markup in "source", which is no reason
+        to clear it)."""
+        return {"marketing_consents": ("consented_at", "source", "withdrawn_at")}
 
 
 def test_run_checks_passes_a_conforming_connector(shop: KitShop) -> None:

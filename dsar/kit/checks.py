@@ -6,6 +6,12 @@ about the kit's people, and raises `ConformanceFailure` with a message that says
 wrong and what a person would lose by it. A check that cannot apply to a connector (an
 action it does not support, an option not given) raises `CheckSkipped` with the reason.
 
+Two checks also run against records the author stores in the system's own raw formats
+(option `seed_raw`): the erase and minimise checks, which find records by key and so are
+where a `WHERE` that compares a stored value with one the connector formatted itself (a
+date stored as "2021-03-04 10:00:00" by one program and "2021-03-04T10:00:00Z" by another)
+misses rows.
+
 `run_checks` runs them all for a command line; `dsar.kit.suite.Conformance` runs them as
 pytest tests.
 """
@@ -24,11 +30,13 @@ from dsar.connector import (
     Connector,
     Decision,
     Disposition,
+    JSONValue,
     Outcome,
     Record,
     Subject,
 )
 from dsar.kit.answers import (
+    NAMED_IN_MESSAGE,
     RecordId,
     changed_ids,
     duplicates,
@@ -47,6 +55,11 @@ ConnectorFactory = Callable[[], Connector]
 Seed = Callable[[People], None]
 #: Adds that many records for the person to what the seed stored.
 SeedMany = Callable[[Person, int], None]
+#: Adds records for the person to what the seed stored, written as the system itself writes
+#: them (raw rows, raw SQL), not through the connector's own types.
+SeedRaw = Callable[[Person], None]
+#: Per category, the fields a minimisation keeps.
+MinimiseKeeps = Mapping[str, Sequence[str]]
 
 #: The address of a subject whose address is already cleared from the records, as when a
 #: retained record's scheduled erasure comes back years later: only the keys still lead.
@@ -60,6 +73,12 @@ STREAMED_RECORDS = 5000
 FIRST_RECORD_SHARE = 0.25
 
 _ART_15 = "Art. 15"
+_ART_17 = "Art. 17"
+#: Why a record stored in the system's own format is missed while the seed's are found.
+_MISSED_FORMAT = (
+    "a WHERE that compares a stored value, such as a date, with one the connector formatted "
+    "itself misses rows the system stored in another format"
+)
 _BREACH = "Art. 15(4); a personal data breach, Art. 4(12) and 33"
 
 
@@ -241,12 +260,18 @@ def check_every_spelling_of_the_address_is_found(
 
 
 def check_erase_by_key_after_the_address_is_cleared(
-    make_connector: ConnectorFactory, seed: Seed, people: People = PEOPLE, **_options: object
+    make_connector: ConnectorFactory,
+    seed: Seed,
+    people: People = PEOPLE,
+    *,
+    seed_raw: SeedRaw | None = None,
+    **_options: object,
 ) -> None:
     """An erasure finds records by the keys decided on, not by the address: told to erase
     every record of anna's for a subject whose address is already cleared, it leaves anna
-    nothing, reports each record erased, and leaves everyone else's records as they were."""
-    seed(people)
+    nothing, reports each record erased, and leaves everyone else's records as they were.
+    With `seed_raw`, the records it stored in the system's own formats are erased too."""
+    raw = _seed_with_raw(make_connector, seed, people, seed_raw)
     connector = make_connector()
     records = _records_of_anna(connector, people)
     others = {person: exported(connector, _subject(person)) for person in people.others()}
@@ -258,29 +283,39 @@ def check_erase_by_key_after_the_address_is_cleared(
     if left and all(reported.get(identity) == "erased" for identity in record_ids(left)):
         raise ConformanceFailure(
             f"the erasure reported {named(record_ids(left))} \"erased\", yet they are still "
-            f"exported for {people.anna.email!r}: the person is told that data is gone while "
-            f"it stays (Art. 17, Art. 12(3))"
+            f"exported for {people.anna.email!r}{_raw_note(record_ids(left), raw)}: the "
+            f"person is told that data is gone while it stays (Art. 17, Art. 12(3))"
+        )
+    if left and record_ids(left) <= raw:
+        said = _what_was_said(record_ids(left), reported)
+        raise ConformanceFailure(
+            f"after every record of {people.anna.email!r} was to be erased by key, "
+            f"{named(record_ids(left))} are still exported ({said}), each of them stored by "
+            f"seed_raw as the system itself stores them, while the records stored through "
+            f"the seed were erased: {_MISSED_FORMAT}, so data the person had erased stays "
+            f"({_ART_17})"
         )
     if left:
         said = _what_was_said(record_ids(left), reported)
         raise ConformanceFailure(
             f"after every record of {people.anna.email!r} was to be erased, by key and for a "
             f"subject whose address was already cleared, {named(record_ids(left))} are still "
-            f"exported ({said}): an erasure that runs after the address is gone (a retained "
-            f"record's scheduled erasure, a retried job) does not find records by key, so "
-            f"data the person had erased stays (Art. 17)"
+            f"exported ({said}{_raw_note(record_ids(left), raw)}): an erasure that runs "
+            f"after the address is gone (a retained record's scheduled erasure, a retried "
+            f"job) does not find records by key, so data the person had erased stays "
+            f"({_ART_17})"
         )
     held = _held_keys(decisions)
     traces = [
         (record.category, record.key) for record in exported(
             connector, Subject(email=people.anna.email, name=people.anna.name, held=held))
-        if _holds_anna(record, people)
+        if _holds_anna(record.data, people)
     ]
     if traces:
         raise ConformanceFailure(
             f"erased records still hold anna's address, name or text when looked up by key "
-            f"({named(traces)}): an erased record must go or keep no personal data at all "
-            f"(Art. 17)"
+            f"({named(traces)}{_raw_note(traces, raw)}): an erased record must go or keep "
+            f"no personal data at all ({_ART_17})"
         )
     unreported = sorted(identity for identity in _decided(decisions)
                         if reported.get(identity) != "erased")
@@ -327,6 +362,56 @@ def check_a_second_erase_changes_nothing(
             f"and the recipients of erasures that did not happen again (Art. 12(3), Art. 19), "
             f"or it erased something the first run left"
         )
+
+
+def check_minimise_keeps_only_the_kept_fields(
+    make_connector: ConnectorFactory,
+    seed: Seed,
+    people: People = PEOPLE,
+    *,
+    minimise_keeps: MinimiseKeeps | None = None,
+    seed_raw: SeedRaw | None = None,
+    **_options: object,
+) -> None:
+    """A minimisation finds records by key and clears every field but the key and those
+    kept: told to minimise every record of anna's for a subject whose address is already
+    cleared, the records read again by key (as dsar verifies it), or by her address where
+    the key finds nothing, hold nothing they were to clear, and everyone else's records are
+    as they were. A record found neither way is gone, as dsar takes it.
+
+    What counts as cleared is `Decision.left_in`, the rule dsar itself checks a
+    minimisation by. The kept fields are `minimise_keeps` for the categories it names and,
+    for the others, every field that holds none of anna's address, name or markup in her
+    records: the kit knows its own people's data, not which of a system's fields are
+    personal. With `seed_raw`, the records it stored in the system's own formats are
+    minimised too.
+    """
+    raw = _seed_with_raw(make_connector, seed, people, seed_raw)
+    connector = make_connector()
+    records = _records_of_anna(connector, people)
+    others = {person: exported(connector, _subject(person)) for person in people.others()}
+    decisions = _minimise_all(records, _kept_fields(records, people, minimise_keeps))
+    reported = {(o.category, o.key): o.done for o in _erase(connector, decisions)}
+
+    again = _read_again(make_connector(), people, decisions)
+    left = {(d.category, d.key): d.left_in(again.get((d.category, d.key))) for d in decisions}
+    left = {identity: fields for identity, fields in left.items() if fields}
+    if left:
+        said = _what_was_said(left, reported)
+        why = (f"each of them stored by seed_raw as the system itself stores them, while the "
+               f"records stored through the seed were minimised: {_MISSED_FORMAT}"
+               if set(left) <= raw else
+               f"a minimised record keeps its key and the fields a legal duty needs, and "
+               f"nothing else{_raw_note(left, raw)}")
+        raise ConformanceFailure(
+            f"after every record of {people.anna.email!r} was minimised by key, for a "
+            f"subject whose address was already cleared, the records read again still hold "
+            f"fields that were not to be kept ({_named_fields(left)}; {said}): {why}. "
+            f"Data the person had erased stays beyond what the law obliges the shop to "
+            f"keep, and dsar, reading the records again, finds the erasure not carried out "
+            f"({_ART_17}, Art. 5(1)(c))"
+        )
+    _others_unchanged(connector, others, f"minimising the records of {people.anna.email!r}")
 
 
 def check_rectify_dry_run_and_twice(
@@ -514,6 +599,7 @@ CHECKS: tuple[Callable[..., None], ...] = (
     check_every_spelling_of_the_address_is_found,
     check_erase_by_key_after_the_address_is_cleared,
     check_a_second_erase_changes_nothing,
+    check_minimise_keeps_only_the_kept_fields,
     check_rectify_dry_run_and_twice,
     check_withdraw_consent_and_restrict_twice,
     check_markup_is_carried_as_text,
@@ -533,6 +619,8 @@ def run_checks(
     *,
     corrections: Mapping[str, str] | None = None,
     seed_many: SeedMany | None = None,
+    seed_raw: SeedRaw | None = None,
+    minimise_keeps: MinimiseKeeps | None = None,
 ) -> list[tuple[str, str]]:
     """Runs every check, each on a freshly seeded system, and returns those that failed.
 
@@ -543,6 +631,10 @@ def run_checks(
         corrections: the corrections the rectify check makes; without them it is skipped.
         seed_many: adds many records for one person; without it the streaming check is
             skipped.
+        seed_raw: adds records for one person as the system itself writes them; with it,
+            the erase and minimise checks run on those records too.
+        minimise_keeps: per category, the fields the minimise check keeps; the categories
+            it does not name keep every field that holds none of anna's data.
 
     Returns:
         (check name, failure message) for each failed check, in order; skipped checks are
@@ -551,7 +643,8 @@ def run_checks(
     failures = []
     for check in CHECKS:
         try:
-            check(make_connector, seed, people, corrections=corrections, seed_many=seed_many)
+            check(make_connector, seed, people, corrections=corrections, seed_many=seed_many,
+                  seed_raw=seed_raw, minimise_keeps=minimise_keeps)
         except CheckSkipped:
             continue
         except ConformanceFailure as failure:
@@ -597,6 +690,91 @@ def _records_of_anna(connector: Connector, people: People) -> list[Record]:
     return records
 
 
+def _seed_with_raw(
+    make_connector: ConnectorFactory, seed: Seed, people: People, seed_raw: SeedRaw | None
+) -> set[RecordId]:
+    """Seeds the system and, with seed_raw, adds everyone's records in the system's own
+    formats; returns anna's records that seed_raw added."""
+    seed(people)
+    if seed_raw is None:
+        return set()
+    before = record_ids(exported(make_connector(), _anna(people)))
+    for person in (people.anna, *people.others()):
+        seed_raw(person)
+    added = record_ids(exported(make_connector(), _anna(people))) - before
+    if not added:
+        raise ConformanceFailure(
+            f"seed_raw was asked to store records for {people.anna.email!r} and the export "
+            f"finds none: either seed_raw stores nothing for the person it is given (it must "
+            f"store at least one record of theirs, as the system itself writes it) or the "
+            f"export misses records stored in the system's own formats, and the person's "
+            f"answer leaves them out ({_ART_15})"
+        )
+    return added
+
+
+def _raw_note(identities: Iterable[RecordId], raw: set[RecordId]) -> str:
+    """Says which of those records seed_raw stored, for a message; empty if none."""
+    stored = set(identities) & raw
+    if not stored:
+        return ""
+    were = "was" if len(stored) == 1 else "were"
+    return (f"; of these, {named(stored)} {were} stored by seed_raw as the system itself "
+            f"stores them, and {_MISSED_FORMAT}")
+
+
+def _kept_fields(
+    records: Iterable[Record], people: People, given: MinimiseKeeps | None
+) -> dict[str, tuple[str, ...]]:
+    """Returns, per category, the fields a minimisation keeps: those given, and for other
+    categories every field that holds none of anna's address, name or markup."""
+    fields: dict[str, dict[str, None]] = {}
+    personal: dict[str, set[str]] = {}
+    for record in records:
+        names = fields.setdefault(record.category, {})
+        for name, value in record.data.items():
+            names.setdefault(name)
+            if _holds_anna(value, people):
+                personal.setdefault(record.category, set()).add(name)
+    kept = {category: tuple(name for name in names if name not in personal.get(category, ()))
+            for category, names in fields.items()}
+    return {**kept, **{category: tuple(names) for category, names in (given or {}).items()}}
+
+
+def _minimise_all(
+    records: Iterable[Record], kept: Mapping[str, tuple[str, ...]]
+) -> list[Decision]:
+    """Returns a decision to minimise each record, keeping its category's kept fields."""
+    decided = dict.fromkeys((record.category, record.key) for record in records)
+    return [Decision(category, key, Disposition.MINIMISE, keep_fields=kept.get(category, ()))
+            for category, key in decided]
+
+
+def _read_again(
+    connector: Connector, people: People, decisions: Sequence[Decision]
+) -> dict[RecordId, Record]:
+    """Returns the decided records as they are now, by identity: read by key for a subject
+    whose address is cleared, as dsar verifies an erasure; those not found so, by anna's
+    address too. A record found neither way is gone, as dsar takes it."""
+    held = _held_keys(decisions)
+    read = connector.verify(Subject(email=CLEARED_EMAIL, held=held))
+    again = {(record.category, record.key): record for record in read}
+    if _decided(decisions) - again.keys():
+        # An export that ignores Subject.held still finds what kept the address.
+        by_address = exported(connector, Subject(email=people.anna.email, held=held))
+        again = {(record.category, record.key): record for record in by_address} | again
+    return again
+
+
+def _named_fields(left: Mapping[RecordId, tuple[str, ...]]) -> str:
+    """Names records and their fields for a message: "notes 'N1' (name, text)"."""
+    listed = sorted(left.items())
+    shown = [f"{category} {key!r} ({', '.join(fields)})"
+             for (category, key), fields in listed[:NAMED_IN_MESSAGE]]
+    more = len(listed) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
 def _erase_all(records: Iterable[Record]) -> list[Decision]:
     """Returns a decision to erase each record, one per record however often it was given."""
     decided = dict.fromkeys((record.category, record.key) for record in records)
@@ -635,11 +813,12 @@ def _what_was_said(identities: Iterable[RecordId], reported: Mapping[RecordId, s
     )
 
 
-def _holds_anna(record: Record, people: People) -> bool:
-    """Whether a record still holds anna's address (any spelling), name or markup."""
+def _holds_anna(value: JSONValue | Mapping[str, JSONValue], people: People) -> bool:
+    """Whether a value (a record's data, or one field's) holds anna's address (any
+    spelling), name or markup."""
     own = {spelling.strip().lower() for spelling in people.anna.stored_as}
     own |= {people.anna.email, people.anna.name.lower(), people.markup.lower()}
-    return any(text.strip().lower() in own for text in texts_in(record.data))
+    return any(text.strip().lower() in own for text in texts_in(value))
 
 
 def _changes(changes: Iterable[Change]) -> list[tuple[str, str, str, str]]:

@@ -22,6 +22,13 @@ The seed contract:
     Adds ``count`` records for the person to what the seed stored, for the check that a
     large export streams. Without it that check is skipped.
 
+``seed_raw(person: Person) -> None`` (optional)
+    Adds at least one record for the person, written as the system itself writes it (raw
+    rows or raw SQL, dates and numbers in the formats its own programs use), not through
+    the connector's types. Called after the seed for anna and for each of the others; the
+    erase and minimise checks then run on these records too. Without it they run on the
+    seed's records alone.
+
 Every address is on a domain used for examples (``example.nl``, as in the rest of dsar's
 tests; ``.example`` and ``.invalid`` from RFC 2606), and the kit sends nothing to any of
 them: it only reads and writes the author's own system.

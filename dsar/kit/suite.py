@@ -6,11 +6,36 @@ The subclass (or its module, or a conftest) provides two fixtures:
   the seeded system;
 - ``seed``: the seed function of `dsar.kit.people`'s contract.
 
-and may override, in the subclass, the defaults of three more:
+and may override, in the subclass, the defaults of five more:
 
 - ``corrections`` (default None): a mapping of field to new value for the rectify check;
 - ``seed_many`` (default None): ``seed_many(person, count)`` for the streaming check;
+- ``seed_raw`` (default None): ``seed_raw(person)``, which adds records for the person
+  written as the system itself writes them, not through the connector's own types;
+- ``minimise_keeps`` (default None): per category, the fields the minimise check keeps;
 - ``people`` (default `PEOPLE`): another cast.
+
+``seed_raw`` is for the shapes a seed written with the connector's own types never makes:
+rows inserted by raw SQL, or by the system's other programs, with a date stored as text
+"2021-03-04 10:00:00" beside "2021-03-04T10:00:00Z", a number as text, an address with
+blanks. It is called after ``seed``, once for anna and once for each of the others, and
+must store at least one record of that person's; the records it stored for anna must be
+found by the export. The erase and minimise checks then erase and minimise them with the
+rest, so a ``WHERE`` that compares a stored value with one the connector formatted itself,
+and misses a date stored in another format, fails them::
+
+    @pytest.fixture
+    def seed_raw(self, database):
+        def seed_raw(person):
+            with database.begin() as connection:
+                connection.exec_driver_sql(
+                    "INSERT INTO visits (email, name, visited_at) VALUES (?, ?, ?)",
+                    (person.stored_as[0], person.name, "2021-03-04T10:00:00Z"))
+        return seed_raw
+
+The minimise check keeps, in each category ``minimise_keeps`` does not name, every field
+that holds none of anna's address, name or markup, and fails when a field it was not to
+keep still holds something (`dsar.connector.Decision.left_in`, as dsar judges it).
 
 Each test runs one check of `dsar.kit.checks` and fails with the check's message alone, no
 traceback: the message says what is wrong and what a person would lose by it.
@@ -27,8 +52,10 @@ from dsar.kit.checks import (
     CheckSkipped,
     ConformanceFailure,
     ConnectorFactory,
+    MinimiseKeeps,
     Seed,
     SeedMany,
+    SeedRaw,
     check_a_large_export_streams,
     check_a_second_erase_changes_nothing,
     check_an_unknown_subject_yields_nothing,
@@ -36,6 +63,7 @@ from dsar.kit.checks import (
     check_every_spelling_of_the_address_is_found,
     check_keys_are_stable,
     check_markup_is_carried_as_text,
+    check_minimise_keeps_only_the_kept_fields,
     check_no_other_subjects_records,
     check_records_belong_to_declared_categories,
     check_rectify_dry_run_and_twice,
@@ -84,6 +112,18 @@ class Conformance:
         """Adds many records for a person; None skips the streaming check. Override it."""
         return None
 
+    @pytest.fixture
+    def seed_raw(self) -> SeedRaw | None:
+        """Adds a person's records as the system itself writes them; None: the erase and
+        minimise checks run on the seed's records alone. Override it."""
+        return None
+
+    @pytest.fixture
+    def minimise_keeps(self) -> MinimiseKeeps | None:
+        """The fields the minimise check keeps, by category; None keeps those that hold
+        none of anna's data. Override to keep what the retention rules keep."""
+        return None
+
     def test_records_belong_to_declared_categories(
         self, make_connector: ConnectorFactory, seed: Seed, people: People
     ) -> None:
@@ -118,17 +158,35 @@ class Conformance:
         _run(check_every_spelling_of_the_address_is_found, make_connector, seed, people)
 
     def test_erase_by_key_after_the_address_is_cleared(
-        self, make_connector: ConnectorFactory, seed: Seed, people: People
+        self,
+        make_connector: ConnectorFactory,
+        seed: Seed,
+        people: People,
+        seed_raw: SeedRaw | None,
     ) -> None:
-        """Guards erasure: records are found by key when the address is gone, and only
-        the subject's records change."""
-        _run(check_erase_by_key_after_the_address_is_cleared, make_connector, seed, people)
+        """Guards erasure: records are found by key when the address is gone, stored in
+        whatever format, and only the subject's records change."""
+        _run(check_erase_by_key_after_the_address_is_cleared, make_connector, seed, people,
+             seed_raw=seed_raw)
 
     def test_a_second_erase_changes_nothing(
         self, make_connector: ConnectorFactory, seed: Seed, people: People
     ) -> None:
         """Guards retried jobs: a repeated erasure reports "unchanged" and does not fail."""
         _run(check_a_second_erase_changes_nothing, make_connector, seed, people)
+
+    def test_minimise_keeps_only_the_kept_fields(
+        self,
+        make_connector: ConnectorFactory,
+        seed: Seed,
+        people: People,
+        seed_raw: SeedRaw | None,
+        minimise_keeps: MinimiseKeeps | None,
+    ) -> None:
+        """Guards minimisation: records found by key, stored in whatever format, keep
+        only their key and the kept fields, and only the subject's records change."""
+        _run(check_minimise_keeps_only_the_kept_fields, make_connector, seed, people,
+             seed_raw=seed_raw, minimise_keeps=minimise_keeps)
 
     def test_rectify_dry_run_and_twice(
         self,

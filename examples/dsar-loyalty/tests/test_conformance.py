@@ -2,12 +2,14 @@
 
 The kit (dsar.kit) checks what dsar relies on: every spelling of an address is found and no
 look-alike's record is, keys stay the same, an erasure finds records by key and a second one
-changes nothing, a correction is listed before it is made and made once, markup comes back
-as typed, and a long history streams. `pytest -m conformance` runs only its checks.
+changes nothing, a minimisation leaves nothing but what it keeps, a correction is listed
+before it is made and made once, markup comes back as typed, and a long history streams.
+`pytest -m conformance` runs only its checks.
 
 The seed stores the kit's made-up people (dsar.kit.people says what it owes them) the way
 the programme stores its members: a membership per address as typed, points by membership,
-rewards by address alone.
+rewards by address alone. The raw seed adds rows the way the shop's till writes them, by
+plain SQL with moments in its own text formats, for the erase and minimise checks.
 """
 
 from __future__ import annotations
@@ -93,6 +95,28 @@ class TestLoyaltyConnector(Conformance):
                 _earn(connection, first, "Order CP-100231", count)
 
         return seed_many
+
+    @pytest.fixture
+    def seed_raw(self, database: Engine) -> Callable[[Person], None]:
+        """Adds a membership, a point and a reward as the shop's till writes them: by plain
+        SQL, each moment as text in one of the till's own formats, and the erase and
+        minimise checks run on them too."""
+
+        def seed_raw(person: Person) -> None:
+            address = person.stored_as[-1]
+            with database.begin() as connection:
+                member_id = connection.exec_driver_sql(
+                    "INSERT INTO members (email, name, joined_at, tier) VALUES (?, ?, ?, ?)",
+                    (address, person.name, "2023-06-12 10:00:00", "silver")).lastrowid
+                connection.exec_driver_sql(
+                    "INSERT INTO points (member_id, earned_at, amount, reason) "
+                    "VALUES (?, ?, ?, ?)",
+                    (member_id, "2023-06-13T08:15:00Z", 25, "Till receipt 4411"))
+                connection.exec_driver_sql(
+                    "INSERT INTO rewards (member_email, reward, redeemed_at) VALUES (?, ?, ?)",
+                    (address, "Free coffee", "2023-06-14 16:45:00.000"))
+
+        return seed_raw
 
     @pytest.fixture
     def corrections(self) -> Mapping[str, str]:
