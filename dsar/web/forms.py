@@ -117,7 +117,7 @@ class RequestForm(FlaskForm):
     )
     objection_to = RadioField(
         _l("For an objection: what you object to"),
-        choices=[(str(key), _l(text)) for key, text in OBJECTION_TARGETS.items()],
+        choices=[SelectChoice(str(key), _l(text)) for key, text in OBJECTION_TARGETS.items()],
         default=str(ObjectionTo.DIRECT_MARKETING),
         validators=[Optional()],
     )
