@@ -19,7 +19,15 @@ from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
 from dsar.registry import ConnectorRegistry
 from dsar.tokens import Purpose, sign
-from tests.helpers import LINK, confirm_request, csrf_token, download, text_of
+from tests.conftest import OFFICER, OFFICER_PASSWORD
+from tests.helpers import (
+    LINK,
+    confirm_request,
+    console_sign_in,
+    csrf_token,
+    download,
+    text_of,
+)
 from tests.test_rights_flow import TABLES, NewsletterConnector, _snapshot
 
 ANSWER_SUBJECTS = {"en": "The answer to your privacy request is ready",
@@ -304,3 +312,27 @@ def test_the_form_takes_an_objection_on_the_person_s_situation_without_script(
             select(DsarRequest))}
     assert stored == {"b@example.nl": ("legitimate_interests", SITUATION + "\n\nThank you."),
                       "c@example.nl": ("direct_marketing", None)}
+
+
+def test_the_officer_weighs_an_objection_in_the_console(
+    app, client, inbox, run_jobs, seeded_shop, officer_token
+):
+    """The console shows the person's situation and each category resting on legitimate
+    interests with a choice; upholding there restricts what the officer chose."""
+    request_id = confirm_request(client, inbox, run_jobs, {
+        "email": DEMO_EMAIL, "type": "objection", "objection_to": "legitimate_interests",
+        "details": SITUATION})
+    assert console_sign_in(client, OFFICER, OFFICER_PASSWORD).status_code == 302
+    page = client.get(f"/console/requests/{request_id}").text
+    assert SITUATION in page and "Reject the objection" in page
+    assert 'name="stop:support.support_notes"' in page
+    assert 'name="stop:support.contact_messages"' in page
+    client.post(f"/console/requests/{request_id}/approve", data={
+        "csrf_token": csrf_token(page), "stop:support.support_notes": "restrict",
+        "stop:support.contact_messages": "restrict"})
+    run_jobs()
+    found = _request(app, request_id)
+    assert found.status == "in_progress"
+    assert found.plan["objection"]["choices"] == {"support.support_notes": "restrict",
+                                                  "support.contact_messages": "restrict"}
+    assert found.plan["connectors"] == {}, "nothing is erased"
