@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from connectors.shop.seed import DEMO_EMAIL
-from dsar.connector import Category, Connector, LegalBasis, Record
+from dsar.connector import Category, Connector, Record
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
 from dsar.registry import ConnectorRegistry

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from dsar.answer.wording import connector_title
 from dsar.extensions import db
 from dsar.i18n import use_request_language
 from dsar.models import DsarRequest
-from dsar.answer.wording import connector_title
 from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestType, TaskStatus
 from dsar.policy.objections import ObjectionTo
 from dsar.policy.progress import UNDER_WAY, Facts, steps

@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 def assemble(request_id: str) -> None:
     """The fan-in: once every task has ended, the next step of the request.
 
-    That is the plan (erasure, rectification), what an objection stops, or the answer: stored, the request completed
-    and the person owed a mail. Runs again harmlessly: a request that is no longer in
-    progress is left alone.
+    That is the plan (erasure, rectification), what an objection stops, or the answer:
+    stored, the request completed and the person owed a mail. Runs again harmlessly: a
+    request that is no longer in progress is left alone.
     """
     request = db.session.get(DsarRequest, request_id)
     if request is None or request.status != RequestStatus.IN_PROGRESS:

@@ -89,8 +89,9 @@ def _stop_offers(request: DsarRequest) -> None:
     """Gives every system that holds the person's marketing data its task, a manual "check"
     task to every one that does not say on which ground it holds their data, and owes the
     recipients of marketing data their notices once it is all done."""
-    withdraw: dict[str, None] = {}
-    offers, notices = [], defaultdict(list)
+    withdraw: dict[str, list[dict[str, Any]] | None] = {}
+    offers: list[dict[str, Any]] = []
+    notices: Notices = defaultdict(list)
     checks: dict[str, list[str]] = {}
     for task, cls, counts in _found(request):
         declared = {category.name: category for category in cls.categories}
@@ -113,13 +114,14 @@ def _stop_offers(request: DsarRequest) -> None:
     forget_findings(request)
     add_tasks(request, "withdraw_consent", withdraw)
     for name, baseless in checks.items():
-        cls = _connector(name)
-        titles = ", ".join(cls.category_title(category) for category in baseless) if cls else ""
+        checked = _connector(name)
+        titles = ", ".join(checked.category_title(category) for category in baseless
+                           ) if checked else ""
         add_manual_task(
             request, name, "check",
-            f"{cls.title if cls else name} holds this person's {titles} without saying on which "
-            "ground of Art. 6(1) (Category.basis): check whether any of it is used for offers "
-            "or other direct marketing, stop that by hand, then complete this task")
+            f"{checked.title if checked else name} holds this person's {titles} without saying "
+            "on which ground of Art. 6(1) (Category.basis): check whether any of it is used "
+            "for offers or other direct marketing, stop that by hand, then complete this task")
     # A new phase: its tasks end in a new fan-in.
     request.assembly_started_at = None
     db.session.commit()
