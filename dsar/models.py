@@ -71,6 +71,8 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     # Restriction: the Art. 18(1) ground, and when the officer lifted it.
     restriction_ground: Mapped[str | None] = mapped_column(String(40))
     restriction_lifted_at: Mapped[datetime | None]
+    # Objection: what it is aimed at (dsar.policy.objections.ObjectionTo).
+    objection_to: Mapped[str | None] = mapped_column(String(30))
     # Erasure and rectification: what will be done, per connector, shown before approval.
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     approved_at: Mapped[datetime | None]

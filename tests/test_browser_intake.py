@@ -156,3 +156,30 @@ def test_the_shared_browser_forgets_the_last_tests_cookies(live_server, browser)
     as_new(browser)
     browser.get(live_server + "/")
     assert browser.get_cookie("left_behind") is None, browser.get_cookies()
+
+
+def test_the_form_offers_both_objections_and_asks_the_situation_only_for_one(
+    live_server, browser
+):
+    """An objection offers the objection to offers and the one on the person's situation;
+    the field for that situation shows only for an objection, once that one is chosen."""
+    browser.get(live_server + "/")
+    objections = browser.find_element(By.CSS_SELECTOR, "fieldset.only-for.objection")
+    situation = browser.find_element(By.ID, "situation")
+    kind = Select(browser.find_element(By.ID, "type"))
+    kind.select_by_value("access")
+    assert not objections.is_displayed() and not situation.is_displayed()
+    kind.select_by_value("objection")
+    assert objections.is_displayed()
+    offers = browser.find_element(By.CSS_SELECTOR, "input[value=direct_marketing]")
+    particular = browser.find_element(By.CSS_SELECTOR, "input[value=legitimate_interests]")
+    assert offers.is_selected(), "an objection to offers unless the person says otherwise"
+    assert "Stop sending me offers" in objections.text
+    assert "because of my particular situation (Art. 21(1))" in objections.text
+    assert not situation.is_displayed()
+    particular.click()
+    assert situation.is_displayed()
+    kind.select_by_value("erasure")
+    assert not situation.is_displayed() and not objections.is_displayed()
+    kind.select_by_value("restriction")
+    assert not situation.is_displayed()

@@ -69,6 +69,7 @@ def get_request(request_id: str) -> Response:
         failure_reason=dsar_request.failure_reason,
         corrections=dsar_request.corrections,
         restriction_ground=dsar_request.restriction_ground,
+        objection_to=dsar_request.objection_to,
         waiting_for=tasks.waiting_for(dsar_request),
         mails_overdue=db.session.scalar(select(func.count()).select_from(OutgoingMail).where(
             OutgoingMail.request_id == dsar_request.id, mails.overdue_filter())),
@@ -124,9 +125,10 @@ def get_plan(request_id: str) -> ResponseReturnValue:
 @bp.post("/requests/<request_id>/<any(approve, deny, extend, retry):action>")
 @token_required
 def decide(request_id: str, action: str) -> ResponseReturnValue:
-    """approve (a plan, or an access answer held for review), deny and extend (with
-    {"reason"}, extend also {"months": 1|2}), retry (the failed tasks, or a
-    missing PDF)."""
+    """approve (a plan, an access answer held for review, or an objection on grounds of the
+    person's situation, with {"categories": {"connector.category": "erase"|"restrict"}}),
+    deny and extend (with {"reason"}, extend also {"months": 1|2}), retry (the failed
+    tasks, or a missing PDF)."""
     dsar_request = request_or_404(request_id)
     payload = request.get_json(silent=True) or {}
     reason = payload.get("reason") if isinstance(payload, dict) else None
@@ -135,7 +137,8 @@ def decide(request_id: str, action: str) -> ResponseReturnValue:
                               {"reason": UNUSABLE_MESSAGE})
     try:
         if action == "approve":
-            decisions.approve(dsar_request, officer=_officer())
+            decisions.approve(dsar_request, officer=_officer(), choices=payload.get(
+                "categories") if isinstance(payload, dict) else None)
         elif action == "deny":
             decisions.deny(dsar_request, officer=_officer(), reason=_text(reason))
         elif action == "extend":

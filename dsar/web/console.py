@@ -129,7 +129,10 @@ def _decide(request_id: str, action: str) -> ResponseReturnValue:
     officer = current_user.email
     try:
         if action == "approve":
-            decisions.approve(found, officer=officer)
+            # An objection on legitimate interests: per category, "stop:<category>" says how.
+            choices = {name[len("stop:"):]: how for name, how in form.items()
+                       if name.startswith("stop:")}
+            decisions.approve(found, officer=officer, choices=choices)
         elif action == "deny":
             decisions.deny(found, officer=officer, reason=form.get("reason"))
         elif action == "extend":

@@ -8,7 +8,15 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import (
+    Field,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -16,6 +24,7 @@ from dsar.i18n import LANGUAGES
 from dsar.policy.corrections import validate_corrections
 from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType
+from dsar.policy.objections import OBJECTION_TARGETS, ObjectionTo
 
 TYPE_LABELS = {
     RequestType.ACCESS: _l("See the data you hold about me (access)"),
@@ -23,7 +32,7 @@ TYPE_LABELS = {
     RequestType.RECTIFICATION: _l("Correct my data (rectification)"),
     RequestType.ERASURE: _l("Delete my data (erasure)"),
     RequestType.RESTRICTION: _l("Restrict the use of my data (restriction)"),
-    RequestType.OBJECTION: _l("Stop using my data for offers (objection)"),
+    RequestType.OBJECTION: _l("Stop offers, or object to how my data is used (objection)"),
 }
 
 
@@ -103,23 +112,52 @@ class RequestForm(FlaskForm):
     ground = SelectField(
         _l("For a restriction: why"),
         choices=[SelectChoice("", _l("Choose a reason"))]
-        + [SelectChoice(key, text) for key, text in RESTRICTION_GROUNDS.items()],
+        + [SelectChoice(key, _l(text)) for key, text in RESTRICTION_GROUNDS.items()],
         validators=[Optional()],
+    )
+    objection_to = RadioField(
+        _l("For an objection: what you object to"),
+        choices=[SelectChoice(str(key), _l(text)) for key, text in OBJECTION_TARGETS.items()],
+        default=str(ObjectionTo.DIRECT_MARKETING),
+        validators=[Optional()],
+    )
+    situation = TextAreaField(
+        _l("Your particular situation"),
+        description=_l("For an objection to our use of your data on our legitimate interests: "
+                       "tell us what in your situation makes it wrong for you. Our privacy "
+                       "officer weighs it against our reasons (Art. 21(1))."),
+        validators=[Optional(), Length(max=MAX_DETAILS), no_control_characters],
     )
 
     def type_values(self) -> dict[str, Any] | None:
-        """The corrections or ground the chosen type needs; None after marking errors."""
+        """The corrections, ground or objection the chosen type needs; None after marking
+        errors."""
         filled = {k: v for k, v in self.corrections.data.items() if v}
+        objection = self.type.data == RequestType.OBJECTION
+        target = self.objection_to.data if objection else None
+        # The particular situation is what an Art. 21(1) objection rests on: its details,
+        # with anything else the person wrote after it.
+        situation = (self.situation.data or "").strip()
+        details = "\n\n".join(text for text in (situation, (self.details.data or "").strip())
+                              if text) if target == ObjectionTo.LEGITIMATE_INTERESTS else None
         payload = {"type": self.type.data, "corrections": filled or None,
-                   "ground": self.ground.data or None}
+                   "ground": self.ground.data or None, "objection_to": target,
+                   "details": situation or None}
         values, errors = validate_type_fields(payload)
         for key, message in errors.items():
             if key == "corrections":
                 self.corrections_problem = message
                 continue
-            field = self.ground if key == "ground" else self.corrections[key.split(".", 1)[1]]
+            if key == "details":
+                self.situation.errors = [*self.situation.errors, _l(
+                    "Describe your particular situation: this objection rests on it.")]
+                continue
+            field = (self.ground if key == "ground" else self.objection_to
+                     if key == "objection_to" else self.corrections[key.split(".", 1)[1]])
             field.errors = [*field.errors, message]
-        return None if errors else values
+        if errors:
+            return None
+        return {**values, "details": details} if details else values
 
     #: A problem with the corrections as a whole (none given, or given for another type).
     corrections_problem: str | None = None
@@ -131,7 +169,8 @@ class ConfirmForm(FlaskForm):
 
 REQUEST_FIELDS = ("email", "type", "name", "customer_number", "details")
 #: Fields only some request types take, checked on their own.
-TYPE_FIELDS = {"corrections": RequestType.RECTIFICATION, "ground": RequestType.RESTRICTION}
+TYPE_FIELDS = {"corrections": RequestType.RECTIFICATION, "ground": RequestType.RESTRICTION,
+               "objection_to": RequestType.OBJECTION}
 
 
 def validate_api_payload(payload: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -192,7 +231,8 @@ def _has_surrogate(value: Any) -> bool:
 
 
 def validate_type_fields(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Checks corrections (rectification) and ground (restriction) against the type."""
+    """Checks corrections (rectification), ground (restriction) and what an objection is to
+    (with the situation an Art. 21(1) objection needs in details) against the type."""
     kind = payload.get("type")
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -207,4 +247,15 @@ def validate_type_fields(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[
         if not isinstance(ground, str) or ground not in RESTRICTION_GROUNDS:
             errors["ground"] = "Say why, one of: " + ", ".join(RESTRICTION_GROUNDS) + "."
         values["ground"] = ground
+    if kind == RequestType.OBJECTION:
+        target = payload.get("objection_to") or ObjectionTo.DIRECT_MARKETING
+        details = payload.get("details")
+        if not isinstance(target, str) or target not in set(ObjectionTo):
+            errors["objection_to"] = "What the objection is to, one of: " + ", ".join(
+                ObjectionTo) + "."
+        elif target == ObjectionTo.LEGITIMATE_INTERESTS and not (
+                isinstance(details, str) and details.strip()):
+            errors["details"] = ("Describe the person's particular situation: an objection to "
+                                 "processing on legitimate interests rests on it (Art. 21(1)).")
+        values["objection_to"] = str(target)
     return values, errors

@@ -49,7 +49,8 @@ def submit(values: dict[str, Any]) -> DsarRequest:
 
     Args:
         values: validated fields: email, type and the optional name, customer_number,
-            details; corrections for a rectification, ground for a restriction.
+            details; corrections for a rectification, ground for a restriction,
+            objection_to for an objection.
 
     Returns:
         The stored request, awaiting verification.
@@ -65,6 +66,7 @@ def submit(values: dict[str, Any]) -> DsarRequest:
         language=values.get("language") or str(get_locale() or i18n.DEFAULT),
         corrections=values.get("corrections"),
         restriction_ground=values.get("ground"),
+        objection_to=values.get("objection_to"),
         received_at=received,
         due_at=due_at(received),
         verification_nonce=secrets.token_urlsafe(16),

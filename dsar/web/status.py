@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from dsar.answer.wording import connector_title
 from dsar.extensions import db
 from dsar.i18n import use_request_language
 from dsar.models import DsarRequest
-from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestType
+from dsar.policy.lifecycle import ACCESS_TYPES, TASK_ENDS, RequestType, TaskStatus
+from dsar.policy.objections import ObjectionTo
 from dsar.policy.progress import UNDER_WAY, Facts, steps
 from dsar.tokens import Purpose, TokenError, sign, unsign
 from dsar.web.security import keep_private
@@ -53,6 +55,9 @@ def page(token: str) -> str | tuple[str, int]:
     return render_template(
         "status/page.html", request_=found, steps=steps(facts),
         stayed_away=tasks.stayed_away(found),
+        weighing=found.objection_to == ObjectionTo.LEGITIMATE_INTERESTS,
+        by_hand=sorted({connector_title(t.connector) for t in found.tasks
+                        if t.status == TaskStatus.MANUAL}),
         refresh=REFRESH_SECONDS if found.status in UNDER_WAY else None,
     )
 
@@ -77,4 +82,7 @@ def _needs_officer(found: DsarRequest) -> bool:
         return bool(config["ERASURE_REQUIRES_APPROVAL"])
     if kind in ACCESS_TYPES:
         return bool(config["REVIEW_ACCESS_REPORTS"])
+    if kind is RequestType.OBJECTION:
+        # One on grounds of the person's situation is weighed by the officer.
+        return found.objection_to == ObjectionTo.LEGITIMATE_INTERESTS
     return kind is RequestType.RECTIFICATION

@@ -115,7 +115,8 @@ _WORKED_ON = (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS,
 
 
 def _same_request_open(dsar_request: DsarRequest) -> DsarRequest | None:
-    """The person's open request that asks the same (type, corrections, ground), if any."""
+    """The person's open request that asks the same (type, corrections, ground, what an
+    objection is aimed at), if any."""
     candidates = db.session.scalars(
         select(DsarRequest).where(
             DsarRequest.email == dsar_request.email,
@@ -125,8 +126,9 @@ def _same_request_open(dsar_request: DsarRequest) -> DsarRequest | None:
         ).order_by(DsarRequest.received_at)
     )
     for candidate in candidates:
-        if (candidate.corrections, candidate.restriction_ground) == (
-                dsar_request.corrections, dsar_request.restriction_ground):
+        if (candidate.corrections, candidate.restriction_ground, candidate.objection_to) == (
+                dsar_request.corrections, dsar_request.restriction_ground,
+                dsar_request.objection_to):
             return candidate
     return None
 

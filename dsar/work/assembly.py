@@ -16,7 +16,7 @@ from dsar.extensions import db
 from dsar.models import DsarRequest, Officer
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import record_event, transition
-from dsar.work import decisions, documents, mails, outcomes, plans
+from dsar.work import decisions, documents, mails, objections, outcomes, plans
 from dsar.work.content import (
     BASIS_UNKNOWN,
     OVER_RETENTION,
@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 def assemble(request_id: str) -> None:
     """The fan-in: once every task has ended, the next step of the request.
 
-    That is the plan (erasure, rectification), or the answer: stored, the request completed
-    and the person owed a mail. Runs again harmlessly: a request that is no longer in
-    progress is left alone.
+    That is the plan (erasure, rectification), what an objection stops, or the answer:
+    stored, the request completed and the person owed a mail. Runs again harmlessly: a
+    request that is no longer in progress is left alone.
     """
     request = db.session.get(DsarRequest, request_id)
     if request is None or request.status != RequestStatus.IN_PROGRESS:
@@ -80,6 +80,9 @@ def _next_step(request: DsarRequest) -> None:
     """Makes the plan, holds the answer for review, or makes and sends the answer."""
     if plans.needs_plan(request):
         plans.make_plan(request)
+        return
+    if objections.needs_plan(request):
+        objections.make_plan(request)
         return
     if request.type in ACCESS_TYPES:
         if decisions.review_required() and request.released_by is None:

@@ -17,7 +17,7 @@ from dsar.models import DsarRequest, Officer
 from dsar.policy.deadlines import add_months
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import record_event, transition
-from dsar.work import documents, mails, plans
+from dsar.work import documents, mails, objections, plans
 from dsar.work.content import forget_findings
 from dsar.work.tasks import claim_assembly, enqueue_pending
 
@@ -40,8 +40,16 @@ def _reason(reason: str | None) -> str:
 
 
 def deny(request: DsarRequest, *, officer: str, reason: str | None) -> None:
-    """Refuses the request with reasons; the person gets the Art. 12(4) letter."""
+    """Refuses the request with reasons; the person gets the Art. 12(4) letter.
+
+    An objection on grounds of the person's situation that waits for the officer is
+    rejected instead: the reasons are the compelling legitimate grounds, which the outcome
+    letter gives with the complaint route.
+    """
     text = _reason(reason)
+    if objections.awaits_officer(request):
+        objections.reject(request, officer=officer, grounds=text)
+        return
     if RequestStatus(request.status) not in {
         RequestStatus.VERIFIED, RequestStatus.AWAITING_APPROVAL, RequestStatus.IN_PROGRESS
     }:
@@ -114,12 +122,24 @@ def assign(request: DsarRequest, *, officer: str, to: Officer | None) -> None:
     db.session.commit()
 
 
-def approve(request: DsarRequest, *, officer: str) -> None:
-    """Approves an erasure's or correction's plan, or releases a reviewed access answer."""
+def approve(request: DsarRequest, *, officer: str, choices: object = None) -> None:
+    """Approves an erasure's or correction's plan, releases a reviewed access answer, or
+    upholds an objection on grounds of the person's situation.
+
+    Args:
+        choices: for an objection, per category ("connector.category") the officer stops,
+            "erase" or "restrict".
+    """
     if request.status != RequestStatus.AWAITING_APPROVAL:
         raise DecisionRefused(f"The request is {request.status}; nothing awaits approval.")
     if request.type in ACCESS_TYPES:
         release(request, officer=officer)
+    elif objections.awaits_officer(request):
+        problem = objections.refusal(request, choices)
+        if problem:
+            raise DecisionRefused(problem)
+        objections.uphold(request, officer=officer,
+                          choices=choices if isinstance(choices, dict) else {})
     else:
         plans.approve(request, actor=officer)
 

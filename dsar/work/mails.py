@@ -38,6 +38,8 @@ class MailKind(StrEnum):
     DENIED = "denied"
     EXTENDED = "extended"
     DELAYED = "delayed"  # a system failed for good: we are on it, and answer by the due date
+    # An objection on grounds of the person's situation waits for the officer's weighing.
+    OBJECTION_WEIGHED = "objection_weighed"
 
 
 #: The mails that carry the verification link.
@@ -61,6 +63,7 @@ SUBJECTS = {
     MailKind.DENIED: _l("We cannot act on your privacy request"),
     MailKind.EXTENDED: _l("We need more time for your privacy request"),
     MailKind.DELAYED: _l("We are working on your privacy request"),
+    MailKind.OBJECTION_WEIGHED: _l("Our privacy officer is weighing your objection"),
 }
 
 
@@ -263,10 +266,14 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
         notice = owed.payload or {}
         context["notice"] = {**notice,
                              "items": notices.worded(notice.get("items", []))}
+        if notice.get("about") == "direct_marketing":
+            subject = _l("Art. 21 GDPR: a person objected to direct marketing")
+        elif request.type == "rectification":
+            subject = _l("Art. 19 GDPR: personal data you received was corrected")
+        else:
+            subject = _l("Art. 19 GDPR: personal data you received was erased")
         return Message(
-            subject=str(_l("Art. 19 GDPR: personal data you received was corrected")
-                        if request.type == "rectification" else
-                        _l("Art. 19 GDPR: personal data you received was erased")),
+            subject=str(subject),
             recipients=[owed.to_address or ""],
             body=render_template("mail/recipient_notice.txt", **context),
         )
@@ -279,6 +286,8 @@ def _message(owed: OutgoingMail, request: DsarRequest, context: dict[str, object
         context["reason"] = (owed.payload or {}).get("reason", "")
     elif kind is MailKind.DELAYED:
         context["stayed_away"] = tasks.stayed_away(request)
+    elif kind is MailKind.OBJECTION_WEIGHED:
+        context["form_link"] = external_url("intake.form")
     elif kind in VERIFYING:
         token = sign(Purpose.VERIFY, {"r": request.id, "n": request.verification_nonce or ""})
         lapses = request.received_at + timedelta(seconds=current_app.config["VERIFY_MAX_AGE"])

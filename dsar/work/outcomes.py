@@ -19,7 +19,7 @@ from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.planner import reworded
 from dsar.policy.rights import COMPLAINT, RIGHTS, worded
-from dsar.work import deferrals, holds, keeping, notices, suppression, verifying
+from dsar.work import deferrals, holds, keeping, notices, objections, suppression, verifying
 from dsar.work.notifier import get_notifier
 
 OUTCOME_FORMAT = "cplus-dsar-outcome"
@@ -38,12 +38,15 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
         _conclude_rectification(request, outcome)
     elif kind is RequestType.OBJECTION:
         outcome["consent_withdrawn"] = _done(request, "withdraw_consent", {"withdrawn"})
+        if objections.erases(request):  # an Art. 21(1) objection upheld
+            _conclude_erasure(request, outcome)
+        outcome["objection"] = objections.conclude(request)
     elif kind is RequestType.RESTRICTION:
         outcome["restriction"] = {
             "ground": translate(_ground(request)),
             "marked": _done(request, "restrict", {"restricted"}),
         }
-    if kind in {RequestType.ERASURE, RequestType.OBJECTION}:
+    if kind is RequestType.ERASURE or objections.stops_offers(request):
         # Offers stay stopped even if a later import brings the address back.
         suppression.suppress(request.email, reason=str(kind))
         outcome["offers_stopped"] = True
@@ -85,7 +88,8 @@ def _letter_frame(request: DsarRequest) -> dict[str, Any]:
         # Parts the officer refused, with reasons (Art. 12(4)): what a system did not carry
         # out and the shop will not do by hand.
         "refused": [],
-        "consent_withdrawn": [], "restriction": None, "offers_stopped": False,
+        "consent_withdrawn": [], "restriction": None, "objection": None,
+        "offers_stopped": False,
         "offer_to_end_subscription": False,
         "rights": [worded(right, translate) for right in RIGHTS],
         "complaint": worded(COMPLAINT, translate),

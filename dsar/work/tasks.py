@@ -34,21 +34,17 @@ from dsar.work.transient import is_temporary
 
 log = logging.getLogger(__name__)
 
-#: The connector action that starts each request type. Erasure and rectification first
-#: find what there is (export, preview), then act on the approved plan (erase, rectify).
+#: The connector action that starts each request type. Erasure, rectification and
+#: objection first find what there is (export, preview), then act on the approved plan
+#: (erase, rectify) or on what the objection stops (dsar.work.objections).
 FIRST_ACTION = {
     RequestType.ACCESS: "export",
     RequestType.PORTABILITY: "export",
     RequestType.ERASURE: "export",
     RequestType.RECTIFICATION: "preview",
     RequestType.RESTRICTION: "restrict",
-    RequestType.OBJECTION: "withdraw_consent",
+    RequestType.OBJECTION: "export",
 }
-
-#: Actions only some connectors have; the others have nothing to do, not a manual task,
-#: unless they hold data used for direct marketing (`Category.direct_marketing`): an
-#: objection must reach those, by hand if the connector cannot withdraw consent itself.
-OPTIONAL_ACTIONS = frozenset({"withdraw_consent"})
 
 #: The connector method behind each task action.
 METHODS = {"preview": "rectify", "rectify": "rectify"}
@@ -62,13 +58,7 @@ def start(request: DsarRequest, *, actor: str) -> None:
     """
     transition(request, RequestStatus.IN_PROGRESS, actor=actor)
     action = FIRST_ACTION[RequestType(request.type)]
-    reg = current_registry()
-    names = [
-        name for name in reg.names
-        if action not in OPTIONAL_ACTIONS or reg.get_class(name).supports(action)
-        or reg.get_class(name).sends_offers()
-    ]
-    add_tasks(request, action, {name: None for name in names})
+    add_tasks(request, action, {name: None for name in current_registry().names})
 
 
 def add_tasks(
