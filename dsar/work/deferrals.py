@@ -27,7 +27,7 @@ from dsar.models import DeferredErasure, DsarRequest
 from dsar.policy.planner import NO_RULE, plan_erasure, reworded
 from dsar.registry import current_registry
 from dsar.transitions import record_event
-from dsar.work import holds, mails, notices
+from dsar.work import holds, mails, notices, verifying
 from dsar.work.notifier import get_notifier
 from dsar.work.rules import retention_rules
 from dsar.work.tasks import decision_to_json
@@ -109,14 +109,23 @@ def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
     for connector_name, pairs in due.items():
         try:
             connector = current_registry().create(connector_name, current_app.config)
-            done = {(o.category, o.key): o for o in connector.erase(
-                Subject(email=email), [decision for _, decision in pairs])}
+            decided = [decision for _, decision in pairs]
+            done = {(o.category, o.key): o for o in connector.erase(Subject(email=email),
+                                                                    decided)}
+            # Read again: only what shows it is told to the person as done.
+            left = {(item["category"], item["key"]) for item in verifying.erasure_left(
+                connector, Subject(email=email), decided)}
         except Exception:  # that system stays as it was; the next run tries it again
             db.session.rollback()
             log.exception("request_id=%s connector=%s state=deferred-erasure-failed",
                           request_id, connector_name)
             continue
         for item, decision in pairs:
+            if (item.category, item.record_key) in left:
+                # Not resolved: the next run tries it again; the trail tells the officer.
+                record_event(request, "erasure_not_carried_out", actor="system",
+                             note=f"{connector_name}: {item.category} {item.record_key}")
+                continue
             result = done.get((item.category, item.record_key))
             # Whatever the connector says, the record was dealt with: never tried hourly again.
             item.resolved_at, item.outcome = now, result.done if result else "unchanged"

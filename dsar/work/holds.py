@@ -21,6 +21,7 @@ from dsar.extensions import db
 from dsar.models import DsarRequest, RetentionHold
 from dsar.registry import current_registry
 from dsar.transitions import record_event
+from dsar.work import verifying
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +82,23 @@ def end_due_holds(today: date | None = None) -> int:
         try:
             connector = current_registry().create(name, current_app.config)
             list(connector.erase(Subject(email=""), decisions))
+            # Read again: a hold ends only when its record shows it erased.
+            left = {(item["category"], item["key"]) for item in verifying.erasure_left(
+                connector, Subject(email=""), decisions)}
         except Exception:  # one system being down must not keep the others' data longer
             log.exception("connector=%s state=retention-erase-failed holds=%d", name, len(holds))
             db.session.rollback()
             continue
         for hold in holds:
+            if (hold.category, hold.record_key) in left:
+                # Tried again on the next run; the request's trail shows the officer why.
+                record_event(hold.request, "retention_erase_not_carried_out", actor="system",
+                             note=f"{name}: {hold.category} {hold.record_key}")
+                continue
             hold.erased_at = utcnow()
             record_event(hold.request, "retention_ended", actor="system",
                          note=f"{name}: {hold.category} {hold.record_key}")
+            erased += 1
         db.session.commit()
-        erased += len(holds)
     log.info("retention holds_ended=%d", erased)
     return erased
