@@ -3,7 +3,8 @@
 Found by the address the member typed (trimmed and lower-cased on both sides), exported as
 it is read, erased by key as the retention planner decided, and a member's name corrected.
 The programme cannot mark data storage-only and holds no consents, so restriction and
-objection to direct marketing are manual tasks for the privacy officer.
+objection to direct marketing are manual tasks for the privacy officer. What it erases and
+corrects, dsar reads back through `export` (the default `verify`), its records found by key.
 """
 
 from __future__ import annotations
