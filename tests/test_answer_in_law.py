@@ -14,6 +14,7 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
+from babel.dates import format_date
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
@@ -236,9 +237,13 @@ def test_each_record_gets_its_own_end_and_those_past_it_reach_the_officer(
     for record in resolved:
         day = date.fromisoformat(record["data"]["resolved_at"][:10])
         assert record["kept_until"] == add_months(day, 6).isoformat()
-    assert all(r["kept_note"] == "no period set in our policy"
-               for r in found["support.support_notes"]["records"])
+    notes = found["support.support_notes"]["records"]
+    assert notes and all(r["kept_until"] == add_months(
+        date.fromisoformat(r["data"]["created_at"][:10]), 24).isoformat() for r in notes), \
+        "the policy names no period: the shop's upper bound is given"
     assert "Kept until" in text
+    # A date that has passed is never shown without a word on it.
+    assert "§" in text and "we should no longer hold it" in text
 
     with app.app_context():
         [note] = db.session.scalars(select(RequestEvent.note).where(
@@ -385,3 +390,69 @@ def test_a_legal_duty_s_period_is_one_number_for_the_planner_and_the_answer():
         "on_erasure": "minimise", "anchor": "completed_at", "retain_years": 7,
         "keep": ["order_number"], "legal_basis": "a law", "kept": {"open": "7 years after"}}})
     assert rules["orders"].kept.end({"completed_at": "2020-02-29"}) == date(2027, 2, 28)
+
+
+def _pdf_text(client, link):
+    """A PDF's text behind a link, its line breaks made spaces."""
+    pdf = PdfReader(io.BytesIO(download(client, link).data))
+    return " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+
+
+def _day(value, pattern="d MMM y"):
+    """A day as the documents write it in English: "3 Mar 2030" in an answer's tables,
+    "3 March 2030" in a letter's running text."""
+    return format_date(date.fromisoformat(value[:10]), pattern, locale="en_GB")
+
+
+def test_a_kept_record_has_the_same_dates_before_in_and_after_its_erasure(
+    app, client, inbox, run_jobs, seeded_shop
+):
+    """Her orders and her ended subscription: the access answer made before the erasure,
+    the outcome letter and the access answer made after it give each the same end, compared
+    by record key, in the JSON and in the PDF; the subscription's two stages (all of it for
+    two years after it ended, the billing record for seven) are both named before, and the
+    PDF after the erasure names the legal duty for what is kept."""
+    _, before, before_text = _answer(client, inbox, run_jobs)
+    titles = {"orders.orders": "Your orders", "subscriptions.subscriptions":
+              "Your subscriptions"}
+    found = _categories(before)
+    ended = {r["key"]: r for r in found["subscriptions.subscriptions"]["records"]
+             if r["data"]["terminated_at"]}
+    assert ended, "the showcase customer has an ended subscription"
+    for record in ended.values():
+        first, last = record["stages"]
+        terminated = date.fromisoformat(record["data"]["terminated_at"][:10])
+        assert first["fields"] == "all" and first["until"] == add_months(terminated, 24).isoformat()
+        assert last["until"] == add_months(terminated, 84).isoformat() == record["kept_until"]
+        assert "billing_name" in last["fields"] and "17(3)(b)" in last["legal_basis"]
+        assert (f"{_day(first['until'])}; what the law requires until {_day(last['until'])}"
+                in before_text)
+    assert {r["key"] for r in found["orders.orders"]["records"]}
+
+    app.config["ERASURE_REQUIRES_APPROVAL"] = False
+    inbox.clear()
+    confirm_request(client, inbox, run_jobs, {"email": DEMO_EMAIL, "type": "erasure"})
+    [mail] = [m for m in inbox.to(DEMO_EMAIL) if m["Subject"].startswith("The answer")]
+    link = link_in(mail)
+    letter = json.loads(download(client, link + "/report.json").data)
+    letter_text = _pdf_text(client, link + "/report.pdf")
+    inbox.clear()
+    _, after, after_text = _answer(client, inbox, run_jobs)
+    later = _categories(after)
+
+    compared = 0
+    for name, title in titles.items():
+        earlier = {r["key"]: r["kept_until"] for r in found[name]["records"]}
+        kept = {item["key"]: item["retained_until"] for item in letter["minimised"]
+                if item["category"] == title}
+        again = {r["key"]: r["kept_until"] for r in later[name]["records"]}
+        assert kept, f"the erasure kept some of {title} by law"
+        for key, until in kept.items():
+            assert earlier[key] == until == again[key], (name, key)
+            for text in (before_text, after_text):
+                assert _day(until) in text, (name, key, until)
+            assert _day(until, "d MMMM y") in letter_text, (name, key, until)
+            compared += 1
+    assert compared >= 3
+    assert "† Kept after you had your data erased, because the law requires it: Art. " \
+        "17(3)(b) GDPR" in after_text

@@ -27,8 +27,8 @@ from flask_babel import gettext
 
 from dsar.answer.joining import join_tagged
 from dsar.answer.pdf import html_to_pdf
-from dsar.answer.readable import columns_of, day_text, row
-from dsar.answer.report import Found, Section, recipient_names
+from dsar.answer.readable import columns_of, day_text, field_label, labels_of, row
+from dsar.answer.report import KEPT_BY_LAW, PAST_RETENTION, Found, Section, recipient_names
 from dsar.connector import Column, ColumnKind
 from dsar.policy.deadlines import parse_day
 
@@ -56,6 +56,10 @@ class TablePiece:
     start: int = 0
     rows: list[list[str]] = field(default_factory=list)
     flagged: bool = False
+    #: Records past their period are marked "§" and explained under the table.
+    past: bool = False
+    #: For records an earlier erasure kept by law ("†"): each duty and what it keeps.
+    by_law: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def first(self) -> bool:
@@ -217,14 +221,37 @@ def _piece(
         labels=[column.label for column in columns], widths=widths(columns),
         total=found.count, start=start,
     )
+    labels = labels_of(category)
     for record in records:
-        kept = record.get("kept_until") or record.get("kept_note") or ""
-        cells = row({**record["data"], KEPT_UNTIL: kept}, columns)
-        if REDACTION_FLAGS.intersection(record.get("flags", ())):
+        flags = record.get("flags", ())
+        cells = row({**record["data"], KEPT_UNTIL: _kept(record)}, columns)
+        if REDACTION_FLAGS.intersection(flags):
             cells[0] = f"* {cells[0]}"
             piece.flagged = True
+        if PAST_RETENTION in flags:
+            cells[-1] = f"{cells[-1]} §"
+            piece.past = True
+        if KEPT_BY_LAW in flags and record.get("stages"):
+            cells[-1] = f"{cells[-1]} †"
+            stage = record["stages"][-1]
+            kept = ", ".join(field_label(labels, name) for name in stage["fields"]
+                             if name != "all")
+            duty = (stage["legal_basis"] or "", kept)
+            if duty not in piece.by_law:
+                piece.by_law.append(duty)
         piece.rows.append(cells)
     return piece
+
+
+def _kept(record: Mapping[str, Any]) -> str:
+    """What the last column says of a record's keeping: the day it ends, or, where a legal
+    duty keeps part of it longer, both days (`stages`); words while a day is not set."""
+    stages = record.get("stages") or []
+    if len(stages) > 1 and all(stage["until"] for stage in stages):
+        return gettext("%(first)s; what the law requires until %(last)s",
+                       first=day_text(parse_day(stages[0]["until"])),
+                       last=day_text(parse_day(stages[-1]["until"])))
+    return str(record.get("kept_until") or record.get("kept_note") or "")
 
 
 def widths(columns: Sequence[Column]) -> list[int]:

@@ -21,6 +21,10 @@ from dsar.policy.rights import COMPLAINT, rights_for, worded
 
 REPORT_FORMAT = "cplus-dsar-report"
 REPORT_VERSION = 1
+#: The flag of a record kept past the end its retention rule gives it.
+PAST_RETENTION = "kept_past_its_retention_period"
+#: The flag of a record an earlier erasure kept because the law requires it.
+KEPT_BY_LAW = "kept_under_a_legal_duty"
 
 
 @dataclass(frozen=True)

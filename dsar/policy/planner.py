@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date
 
 from dsar.connector import Decision, Disposition, Record, translatable
-from dsar.policy.deadlines import add_months
 from dsar.policy.retention import RetentionRule
 
 NO_RULE = translatable(
@@ -25,17 +24,6 @@ STILL_IN_USE = translatable("It is still in use.")
 _CONTRACT_RUNS = re.compile(re.escape(CONTRACT_RUNS).replace(r"\{what\}", "(?P<what>.+)"))
 
 
-def _as_date(value: object) -> date | None:
-    """Reads a record's date field: an ISO 8601 string, a date, or empty."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return datetime.fromisoformat(str(value)).date()
-
-
 def _decide(record: Record, rule: RetentionRule | None, today: date) -> Decision:
     """Decides one record by its own rule, before links between records are looked at."""
     if rule is None:
@@ -43,12 +31,11 @@ def _decide(record: Record, rule: RetentionRule | None, today: date) -> Decision
     if rule.on_erasure == "erase":
         return Decision(record.category, record.key, Disposition.ERASE,
                         reason="Nothing obliges us to keep it.")
-    assert rule.anchor and rule.retain_years  # parse_rules guarantees both for "minimise"
-    anchor = _as_date(record.data.get(rule.anchor))
-    if anchor is None:
+    # The duty's end as every other document computes it (RetentionRule.stages).
+    until = rule.duty_end(record.data)
+    if until is None:
         return Decision(record.category, record.key, Disposition.BLOCKED,
                         reason=rule.pending or STILL_IN_USE)
-    until = add_months(anchor, 12 * rule.retain_years)
     if until <= today:
         return Decision(record.category, record.key, Disposition.ERASE,
                         reason=f"The legal duty to keep it ended on {until.isoformat()}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from dsar.policy.deadlines import add_months, parse_day
 
@@ -13,6 +13,15 @@ _KEYS = {
     "follows", "needs_no_contract", "contract", "kept",
 }
 _KEPT_KEYS = {"until", "after", "years", "months", "open"}
+
+
+def day_of(value: object) -> date | None:
+    """The day a record's date field holds: a date, a date-time, an ISO string, or None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse_day(value)
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class Kept:
     def end(self, data: Mapping[str, object]) -> date | None:
         """The day the record's keeping ends, or None while it runs on (`open`)."""
         field = self.until or self.after
-        day = parse_day(data.get(field)) if field else None
+        day = day_of(data.get(field)) if field else None
         if day is None or self.until:
             return day
         return add_months(day, 12 * self.years + self.months)
@@ -54,6 +63,47 @@ class RetentionRule:
     needs_no_contract: str | None = None
     # How long a record is kept in the normal course; None when the policy sets no period.
     kept: Kept | None = None
+
+    def stages(self, data: Mapping[str, object]) -> list[Stage]:
+        """The stages of one record's keeping, in order, from this one rule: the whole
+        record for as long as `kept` says, then, where a legal duty lasts longer, only the
+        fields it needs (`keep`) until `anchor` + `retain_years`. Every document that shows
+        a record's dates (the access answer, the plan, the outcome letter, later answers)
+        takes them from here, so none can disagree with another.
+        """
+        stages = []
+        if self.kept is not None:
+            stages.append(Stage((), self.kept.end(data), self.kept.open))
+        duty = self.duty_end(data)
+        if self.on_erasure == "minimise" and (not stages or duty != stages[0].end):
+            stages.append(Stage(self.keep, duty, self.kept.open if self.kept else "",
+                                self.legal_basis))
+        return stages
+
+    def duty_end(self, data: Mapping[str, object]) -> date | None:
+        """The day a legal duty to keep part of the record ends; None without one, or while
+        the date it runs from is not there yet."""
+        if self.on_erasure != "minimise" or not self.anchor or not self.retain_years:
+            return None
+        anchor = day_of(data.get(self.anchor))
+        return add_months(anchor, 12 * self.retain_years) if anchor else None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a record's keeping, as one rule gives it.
+
+    Attributes:
+        fields: what stays in this stage; empty for the whole record.
+        end: the day the stage ends, or None while the date it runs from is not there.
+        open: the stage's end in words, while `end` is None.
+        legal_basis: for a stage a legal duty imposes, which duty (Art. 17(3)(b)).
+    """
+
+    fields: tuple[str, ...]
+    end: date | None
+    open: str
+    legal_basis: str | None = None
 
 
 class RetentionRulesError(ValueError):
@@ -93,6 +143,11 @@ def parse_rules(data: Mapping[str, object]) -> dict[str, RetentionRule]:
             raise RetentionRulesError(
                 f"[{category}] kept needs `open` and either `until` or `after` (with years "
                 "or months), or a category's anchor and retain_years to run from")
+        if isinstance(kept, dict) and kept.get("after") == raw.get("anchor") and int(
+                kept.get("years", 0)) * 12 + int(kept.get("months", 0)) > 12 * int(
+                raw.get("retain_years") or 0) and raw.get("on_erasure") == "minimise":
+            raise RetentionRulesError(
+                f"[{category}] the legal duty cannot end before the record's own keeping")
         rules[category] = RetentionRule(
             category=category,
             policy=str(raw.get("policy", "")),

@@ -13,22 +13,19 @@ from flask import current_app
 
 from dsar.answer import findings
 from dsar.answer.readable import labels_of
-from dsar.answer.report import Found, Section, report_head
+from dsar.answer.report import KEPT_BY_LAW, PAST_RETENTION, Found, Section, report_head
 from dsar.answer.wording import for_connector, localised, translate
 from dsar.clock import utcnow
-from dsar.connector import Category, translatable
+from dsar.connector import Category, is_cleared, translatable
 from dsar.models import DsarRequest
 from dsar.policy.recipients import describe
+from dsar.policy.retention import Stage
 from dsar.registry import current_registry
 from dsar.work import holds
 from dsar.work.rules import recipients_register, retention_rules
 
 #: The flag a record gets when the officer withheld a passage of it.
 WITHHELD = "withheld_by_officer"
-#: The flag of a record kept past the end its retention rule gives it.
-PAST_RETENTION = "kept_past_its_retention_period"
-#: The flag of a record an earlier erasure kept because the law requires it.
-KEPT_BY_LAW = "kept_under_a_legal_duty"
 #: The event that tells the officer an answer found records kept past their end.
 OVER_RETENTION = "over_retention"
 #: The event that tells the officer an answer has categories the recipients register lacks.
@@ -161,7 +158,7 @@ def _reader(
     """A function that reads one category's records anew each time it is called, each with
     how long it is kept; a record kept past its end is flagged and noted in `past_end`."""
     request_id, redactions = request.id, list(request.redactions or [])
-    kept = rule.kept if (rule := retention_rules().get(category)) else None
+    rule = retention_rules().get(category)
     today = utcnow().date()
     # Records an earlier erasure kept by law end when that duty ends, and say why.
     by_law = {hold.record_key: (hold.retain_until, hold.legal_basis)
@@ -173,23 +170,49 @@ def _reader(
             past_end.clear()  # a second reading notes each record once, not twice
         for record in findings.records(request_id, task_id, category):
             record = redact(connector, category, record, redactions)
-            duty = by_law.get(record["key"])
-            if duty is not None:
-                record["kept_until"] = duty[0].isoformat()
-                record["kept_note"] = translate(duty[1])
+            hold = by_law.get(record["key"])
+            if hold is not None:
+                # Only the duty's stage is left: its fields, its law, its end.
                 record["flags"].append(KEPT_BY_LAW)
-                yield record
-                continue
-            end = kept.end(record["data"]) if kept else None
+                stages = [Stage(rule.keep if rule else (), hold[0], "", hold[1])]
+            else:
+                stages = rule.stages(record["data"]) if rule else []
+            record["stages"] = [_stage(stage) for stage in stages]
+            last = stages[-1] if stages else None
+            end = last.end if last else None
             record["kept_until"] = end.isoformat() if end else None
-            record["kept_note"] = None if end else translate(kept.open if kept else NO_PERIOD)
+            record["kept_note"] = (translate(hold[1]) if hold is not None  # why it is kept
+                                   else None if end else translate(last.open if last
+                                                                   else NO_PERIOD))
+            # Past its period: its last stage ended, or a first stage that kept all of it
+            # did while it still holds more than the next one keeps.
+            ended = [stage.end for stage in stages[:-1] if stage.end and stage.end < today
+                     and hold is None and _holds_more(record["data"], stages[-1].fields)]
             if end is not None and end < today:
+                ended.append(end)
+            if ended:
                 record["flags"].append(PAST_RETENTION)
                 if past_end is not None:
-                    past_end.append({"key": record["key"], "kept_until": end.isoformat()})
+                    past_end.append({"key": record["key"], "kept_until": min(ended).isoformat()})
             yield record
 
     return read
+
+
+def _stage(stage: Stage) -> dict[str, Any]:
+    """One stage of a record's keeping as the answer's JSON gives it, in the reader's words."""
+    return {
+        "fields": list(stage.fields) or "all",
+        "until": stage.end.isoformat() if stage.end else None,
+        "while": None if stage.end else (translate(stage.open) or None),
+        "legal_basis": translate(stage.legal_basis) if stage.legal_basis else None,
+    }
+
+
+def _holds_more(data: dict[str, Any], kept: tuple[str, ...]) -> bool:
+    """Whether a record holds anything beyond the fields a later stage keeps."""
+    return bool(kept) and any(not is_cleared(value) for name, value in data.items()
+                              if name not in kept)
 
 
 def _nothing() -> Iterator[dict[str, Any]]:
