@@ -18,7 +18,14 @@ from dsar.extensions import db
 from dsar.models import RequestEvent
 from dsar.registry import ConnectorRegistry
 from tests.conftest import OFFICER, OFFICER_PASSWORD
-from tests.helpers import LINK, confirm_request, console_sign_in, csrf_token, download, text_of
+from tests.helpers import (
+    LINK,
+    confirm_request,
+    console_sign_in,
+    csrf_token,
+    download,
+    text_of,
+)
 
 REFUSAL = "The note is evidence in a dispute about your order that is still open."
 
@@ -178,14 +185,17 @@ def test_tried_again_from_the_console_once_mended_the_records_are_checked_and_er
     assert "by hand" not in text and not NotesConnector.stored
 
 
-def test_a_hold_ends_only_when_its_record_reads_back_erased(app, with_notes):
+def test_a_hold_ends_only_when_its_record_reads_back_erased(app, inbox, with_notes):
     """When a legal duty ends and the connector's erasure leaves the record, the hold stays
-    (tried again on the next run) and the request's trail says so; mended, it ends."""
+    (tried again on the next run), the request's trail says so once and the officers' digest
+    lists it; mended, it ends."""
     from datetime import date, timedelta
 
     from dsar.clock import utcnow
     from dsar.models import DsarRequest, RetentionHold
+    from dsar.web.officers import create_officer
     from dsar.work.holds import end_due_holds
+    from dsar.work.reminders import send_digest
 
     with app.app_context():
         now = utcnow()
@@ -198,13 +208,70 @@ def test_a_hold_ends_only_when_its_record_reads_back_erased(app, with_notes):
                                      legal_basis="a duty that ended"))
         db.session.commit()
         assert end_due_holds() == 0
+        assert end_due_holds() == 0, "tried again on the next run"
         [hold] = db.session.scalars(select(RetentionHold)).all()
         assert hold.erased_at is None and "n2" in NotesConnector.stored
         notes = db.session.scalars(select(RequestEvent.note).where(
             RequestEvent.kind == "retention_erase_not_carried_out")).all()
-        assert notes == ["notes: notes n2"]
+        assert notes == ["notes: notes n2"], "said once, however often it is tried"
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+        assert send_digest() == 1
+        [digest] = inbox.to("olga@cplus.example")
+        assert "1 records not erased" in digest["Subject"]
+        assert "notes: notes n2, its duty ended 2026-01-01" in text_of(digest)
 
         NotesConnector.fixed = True
         assert end_due_holds() == 1
         assert db.session.get(RetentionHold, hold.id).erased_at is not None
         assert "n2" not in NotesConnector.stored
+
+
+class OffersConnector(Connector):
+    """A mailing tool that shows a withdrawal in `unsubscribed_at`, yet whose withdrawal
+    reports the person unsubscribed while changing nothing."""
+
+    name = "mailer"
+    title = "Mailing tool"
+    categories = (Category(
+        name="subscribers", title="Your subscription to our mailings", fields=(
+            "list", "unsubscribed_at"), purpose="Sending offers.", legal_basis="Consent",
+        recipients=(), retention="Until you unsubscribe.", source="You.",
+        basis=("consent",), direct_marketing=True, stopped_field="unsubscribed_at"),)
+
+    def export(self, subject):
+        """One subscription, never unsubscribed."""
+        yield Record("subscribers", "s1", {"list": "weekly", "unsubscribed_at": None})
+
+    def withdraw_consent(self, subject):
+        """Says it unsubscribed the person; does nothing."""
+        return [Outcome("subscribers", "s1", "withdrawn", fields=("unsubscribed_at",))]
+
+
+def test_a_refused_withdrawal_is_no_promise_of_no_more_offers(
+    app, client, inbox, run_jobs, seeded_shop, officer_token
+):
+    """Read back, the mailing tool still sends offers: the officer refuses that part, and
+    the letter lists it with the reasons instead of "no more offers"."""
+    shop = app.extensions["dsar.connectors"]
+    app.extensions["dsar.connectors"] = ConnectorRegistry(
+        {**{name: shop.get_class(name) for name in shop.names}, "mailer": OffersConnector})
+    request_id = confirm_request(client, inbox, run_jobs,
+                                 {"email": DEMO_EMAIL, "type": "objection"})
+    status = client.get(f"/api/v1/requests/{request_id}", headers=_auth(officer_token)).json
+    [mailer] = [t for t in status["tasks"] if t["connector"] == "mailer"
+                and t["action"] == "withdraw_consent"]
+    assert mailer["status"] == "manual"
+    assert "subscribers s1 still holds unsubscribed_at" not in mailer["error"]
+    assert "subscribers s1" in mailer["error"]
+    reason = "The mailing tool's contract ends next month; it will be switched off then."
+    refused = client.post(f"/api/v1/requests/{request_id}/tasks/{mailer['id']}/complete",
+                          headers=_auth(officer_token), json={"note": reason, "refused": True})
+    assert refused.status_code == 200
+    run_jobs()
+    letter, text = _letter(client, inbox)
+    assert letter["offers_stopped"] is False
+    assert [(i["system"], i["key"], i["reason"]) for i in letter["refused"]] == [
+        ("Mailing tool", "s1", reason)]
+    assert "no more offers" not in text and reason in text
+    assert all(item["system"] != "Mailing tool" for item in letter["objection"]["offers"])

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from dsar.clock import iso, utcnow
 from dsar.extensions import csrf, db
-from dsar.models import OutgoingMail, request_or_404
+from dsar.models import ConnectorTask, OutgoingMail, request_or_404
 from dsar.policy.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
 from dsar.transitions import record_event
 from dsar.web.errors import error_response
@@ -194,8 +194,7 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
     if task is None:
         abort(404, description="No such task on this request.")
     if task.status != TaskStatus.MANUAL:
-        return error_response(409, "not_manual", "Only a manual task can be completed by hand.",
-                              {"status": str(task.status)})
+        return _not_manual(task)
     payload = request.get_json(silent=True)
     note = payload.get("note") if isinstance(payload, dict) else None
     if not isinstance(note, str) or not note.strip():
@@ -209,9 +208,35 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
         return error_response(409, "not_refusable",
                               "Only what a system did not carry out can be refused.",
                               {"refused": "This task has nothing a system left undone."})
-    tasks.complete_manual_task(task, actor=_officer(), note=note.strip()[:2000],
-                               refused=refused)
+    if not tasks.complete_manual_task(task, actor=_officer(), note=note.strip()[:2000],
+                                      refused=refused):
+        return _not_manual(task)
     return jsonify(id=dsar_request.id, task=task.id, status=str(task.status))
+
+
+@bp.post("/requests/<request_id>/tasks/<int:task_id>/again")
+@token_required
+def try_task_again(request_id: str, task_id: int) -> ResponseReturnValue:
+    """Runs again a task whose records did not read back as done."""
+    dsar_request = request_or_404(request_id)
+    task = next((t for t in dsar_request.tasks if t.id == task_id), None)
+    if task is None:
+        abort(404, description="No such task on this request.")
+    result = task.result or {}
+    if (task.status != TaskStatus.MANUAL or result.get("not_carried_out") is None
+            or result.get("unprovable")):
+        return error_response(409, "not_retryable",
+                              "Only a task whose records a system did not carry out is tried "
+                              "again.", {"status": str(task.status)})
+    if not tasks.try_again(task, actor=_officer()):
+        return _not_manual(task)
+    return jsonify(id=dsar_request.id, task=task.id, status=str(task.status)), 202
+
+
+def _not_manual(task: ConnectorTask) -> ResponseReturnValue:
+    """The reply when a task is no longer waiting for the officer."""
+    return error_response(409, "not_manual", "Only a manual task can be completed by hand.",
+                          {"status": str(task.status)})
 
 
 @bp.post("/requests/<request_id>/lift-restriction")

@@ -179,16 +179,21 @@ def settle_task(request_id: str, task_id: int, step: str) -> ResponseReturnValue
         flash("That task is not waiting for you.", "error")
     elif step != "complete" and not unverified:
         flash("Only what a system did not carry out can be refused or tried again.", "error")
+    elif step == "again" and (task.result or {}).get("unprovable"):
+        flash("The system cannot show it: check it there, then complete or refuse it.", "error")
     elif step == "again":
-        tasks.try_again(task, actor=current_user.email)
-        flash("Trying it again.", "ok")
+        if tasks.try_again(task, actor=current_user.email):
+            flash("Trying it again.", "ok")
+        else:
+            flash("That task is not waiting for you.", "error")
     elif not note:
         flash("Say what you did, for the record." if step == "complete"
               else "Give the reasons; the person will read them.", "error")
-    else:
-        tasks.complete_manual_task(task, actor=current_user.email, note=note[:2000],
-                                   refused=step == "refuse")
+    elif tasks.complete_manual_task(task, actor=current_user.email, note=note[:2000],
+                                    refused=step == "refuse"):
         flash("Part refused." if step == "refuse" else "Task completed.", "ok")
+    else:
+        flash("That task is not waiting for you.", "error")
     return redirect(url_for("console.detail", request_id=found.id), code=303)
 
 

@@ -34,6 +34,9 @@ from dsar.work.tasks import decision_to_json
 
 log = logging.getLogger(__name__)
 
+#: The event of a deferred record that did not read back erased once its contract ended.
+NOT_ERASED = "erasure_not_carried_out"
+
 
 def defer(request: DsarRequest, connector: str, decision: Mapping[str, Any]) -> bool:
     """Keeps a blocked record of an erasure to carry on with later; the caller commits.
@@ -122,9 +125,11 @@ def _resume(request_id: str, items: list[DeferredErasure], today: date) -> int:
             continue
         for item, decision in pairs:
             if (item.category, item.record_key) in left:
-                # Not resolved: the next run tries it again; the trail tells the officer.
-                record_event(request, "erasure_not_carried_out", actor="system",
-                             note=f"{connector_name}: {item.category} {item.record_key}")
+                # Not resolved: the next run tries it again; the trail says so once and
+                # the officers' digest lists it.
+                note = f"{connector_name}: {item.category} {item.record_key}"
+                if not holds.noted(request.id, NOT_ERASED, note):
+                    record_event(request, NOT_ERASED, actor="system", note=note)
                 continue
             result = done.get((item.category, item.record_key))
             # Whatever the connector says, the record was dealt with: never tried hourly again.

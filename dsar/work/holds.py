@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from dsar.clock import utcnow
 from dsar.connector import Decision, Disposition, Subject
 from dsar.extensions import db
-from dsar.models import DsarRequest, RetentionHold
+from dsar.models import DsarRequest, RequestEvent, RetentionHold
 from dsar.registry import current_registry
 from dsar.transitions import record_event
 from dsar.work import verifying
@@ -62,6 +62,27 @@ def hold(request: DsarRequest, connector: str, decision: Mapping[str, Any]) -> N
         ))
 
 
+#: The event of a held record that did not read back erased when its duty ended.
+NOT_ERASED = "retention_erase_not_carried_out"
+
+
+def noted(request_id: str, kind: str, note: str) -> bool:
+    """Whether the request's trail already has this event: a job that runs every hour and
+    meets the same trouble says it once."""
+    return db.session.scalar(select(RequestEvent.id).where(
+        RequestEvent.request_id == request_id, RequestEvent.kind == kind,
+        RequestEvent.note == note).limit(1)) is not None
+
+
+def overdue_holds(today: date) -> list[RetentionHold]:
+    """Holds whose duty ended more than a day ago and whose record is still there: the
+    officers' digest lists them until they are erased."""
+    return list(db.session.scalars(
+        select(RetentionHold).where(RetentionHold.retain_until < today - timedelta(days=1),
+                                    RetentionHold.erased_at.is_(None))
+        .order_by(RetentionHold.retain_until)))
+
+
 def end_due_holds(today: date | None = None) -> int:
     """Erases every held record whose duty has ended; returns how many were erased."""
     today = today or utcnow().date()
@@ -91,9 +112,11 @@ def end_due_holds(today: date | None = None) -> int:
             continue
         for hold in holds:
             if (hold.category, hold.record_key) in left:
-                # Tried again on the next run; the request's trail shows the officer why.
-                record_event(hold.request, "retention_erase_not_carried_out", actor="system",
-                             note=f"{name}: {hold.category} {hold.record_key}")
+                # Tried again on the next run; the trail says so once, and the officers'
+                # digest lists every hold past its day (`overdue_holds`).
+                note = f"{name}: {hold.category} {hold.record_key}"
+                if not noted(hold.request_id, NOT_ERASED, note):
+                    record_event(hold.request, NOT_ERASED, actor="system", note=note)
                 continue
             hold.erased_at = utcnow()
             record_event(hold.request, "retention_ended", actor="system",

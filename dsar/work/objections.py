@@ -33,7 +33,7 @@ from dsar.policy.objections import OBJECTION_TARGETS, ObjectionTo, Stop, choice_
 from dsar.policy.planner import plan_erasure
 from dsar.registry import current_registry
 from dsar.transitions import record_event, transition
-from dsar.work import mails
+from dsar.work import mails, verifying
 from dsar.work.content import BASIS_UNKNOWN, forget_findings
 from dsar.work.notices import Notices, receivers_of
 from dsar.work.notifier import get_notifier
@@ -292,7 +292,12 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
     target = objection_to(request)
     letter: dict[str, Any] = {"to": str(target), "what": translate(OBJECTION_TARGETS[target])}
     if target is ObjectionTo.DIRECT_MARKETING:
-        letter["offers"] = [_titled(item) for item in objection.get("offers", [])]
+        # A system whose withdrawal the officer refused did not stop: it is no "stopped"
+        # line but a refusal, which the outcome letter lists with the reasons.
+        kept_on = {task.connector for task in request.tasks
+                   if task.action == "withdraw_consent" and verifying.refused(task)}
+        letter["offers"] = [_titled(item) for item in objection.get("offers", [])
+                            if item["connector"] not in kept_on]
         letter["checked"] = sorted({connector_title(t.connector) for t in request.tasks
                                     if t.action == "check"})
         letter["recipients_told"] = _tell_of_marketing(request, objection.get("notices", {}))
@@ -309,7 +314,8 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
          "category": category_title(task.connector, item["category"]), "key": item["key"]}
         for task in request.tasks
         if task.action == "restrict" and task.status == TaskStatus.SUCCEEDED
-        for item in (task.result or {}).get("outcomes", []) if item["done"] == "restricted"]
+        for item in (task.result or {}).get("outcomes", []) if item["done"] == "restricted"
+        and verifying.standing(task, item["category"], item["key"])[0] != verifying.REFUSED]
     return letter
 
 

@@ -37,19 +37,24 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
     elif kind is RequestType.RECTIFICATION:
         _conclude_rectification(request, outcome)
     elif kind is RequestType.OBJECTION:
-        outcome["consent_withdrawn"] = _done(request, "withdraw_consent", {"withdrawn"})
+        outcome["consent_withdrawn"] = _done(request, "withdraw_consent", {"withdrawn"},
+                                             outcome["refused"])
         if objections.erases(request):  # an Art. 21(1) objection upheld
             _conclude_erasure(request, outcome)
         outcome["objection"] = objections.conclude(request)
+        _done(request, "restrict", {"restricted"}, outcome["refused"])  # refusals only
     elif kind is RequestType.RESTRICTION:
         outcome["restriction"] = {
             "ground": translate(_ground(request)),
-            "marked": _done(request, "restrict", {"restricted"}),
+            "marked": _done(request, "restrict", {"restricted"}, outcome["refused"]),
         }
     if kind is RequestType.ERASURE or objections.stops_offers(request):
         # Offers stay stopped even if a later import brings the address back.
         suppression.suppress(request.email, reason=str(kind))
-        outcome["offers_stopped"] = True
+        # Said only when no system was left sending them: a refused withdrawal is one.
+        outcome["offers_stopped"] = not any(
+            task.action == "withdraw_consent" and verifying.refused(task)
+            for task in request.tasks)
     outcome["by_hand"] = [
         {"system": connector_title(t.connector), "action": t.action, "note": t.note}
         for t in request.tasks
@@ -162,20 +167,27 @@ def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> No
             outcome["corrected"].append({**item, "old": change["old"], "new": change["new"]})
 
 
-def _done(request: DsarRequest, action: str, done: set[str]) -> list[dict[str, Any]]:
-    """The records an action changed, per system, as read again or done by hand."""
+def _done(request: DsarRequest, action: str, done: set[str],
+          refused: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records an action changed, per system, as read again or done by hand; those
+    whose change the officer refused go to `refused` instead."""
     listed = []
     for task in request.tasks:
         if task.action != action or task.status != TaskStatus.SUCCEEDED:
             continue
         for item in (task.result or {}).get("outcomes", []):
-            how, said = verifying.standing(task, item["category"], item["key"])
-            if item["done"] not in done or how == verifying.REFUSED:
+            if item["done"] not in done:
                 continue
-            listed.append({"system": connector_title(task.connector),
-                           "category": category_title(task.connector, item["category"]),
-                           "key": item["key"],
-                           **({"by_hand_on": said} if how == verifying.BY_HAND else {})})
+            how, said = verifying.standing(task, item["category"], item["key"])
+            record = {"system": connector_title(task.connector),
+                      "category": category_title(task.connector, item["category"]),
+                      "key": item["key"]}
+            if how == verifying.REFUSED:
+                refused.append({**record, "what": action, "reason": said})
+            elif how == verifying.BY_HAND:
+                listed.append({**record, "by_hand_on": said})
+            else:
+                listed.append(record)
     return listed
 
 

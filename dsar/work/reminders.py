@@ -14,7 +14,7 @@ from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, Officer, OutgoingMail, RequestEvent
 from dsar.policy.lifecycle import OPEN_STATUSES
-from dsar.work import queues, transport
+from dsar.work import deferrals, holds, queues, transport
 from dsar.work.content import OVER_RETENTION
 from dsar.work.mails import external_url, overdue_filter
 
@@ -58,7 +58,15 @@ def _send(now: datetime) -> int:
             RequestEvent.at >= now - timedelta(seconds=current_app.config["DIGEST_INTERVAL"]))
         .order_by(RequestEvent.id)
     ).all()
-    if not urgent and not stuck and not kept_too_long:
+    # Erasures that ran by themselves but did not read back as done: tried on every run.
+    not_erased = [f"{hold.connector}: {hold.category} {hold.record_key}, its duty ended "
+                  f"{hold.retain_until.isoformat()} (request {hold.request_id[:8]})"
+                  for hold in holds.overdue_holds(now.date())] + [
+        f"{event.note}, its contract ended (request {(event.request_id or '')[:8]})"
+        for event in db.session.scalars(select(RequestEvent).where(
+            RequestEvent.kind == deferrals.NOT_ERASED,
+            RequestEvent.at >= now - timedelta(seconds=current_app.config["DIGEST_INTERVAL"])))]
+    if not urgent and not stuck and not kept_too_long and not not_erased:
         return 0
     overdue = [r for r in urgent if r.due_at < now]
     soon = [r for r in urgent if r.due_at >= now]
@@ -69,12 +77,15 @@ def _send(now: datetime) -> int:
         e.request_id: external_url("console.detail", request_id=e.request_id)
         for e in kept_too_long if e.request_id}
     body = render_template("mail/digest.txt", overdue=overdue, soon=soon, stuck=stuck,
-                           kept_too_long=kept_too_long, links=links, now=now)
+                           kept_too_long=kept_too_long, not_erased=not_erased, links=links,
+                           now=now)
     subject = f"Privacy requests: {len(overdue)} overdue, {len(soon)} due within 7 days"
     if stuck:
         subject += f", {len(stuck)} mails not sent"
     if kept_too_long:
         subject += f", {len(kept_too_long)} answers found data kept too long"
+    if not_erased:
+        subject += f", {len(not_erased)} records not erased"
     officers = db.session.scalars(select(Officer).order_by(Officer.id)).all()
     for officer in officers:
         message = Message(subject=subject, recipients=[officer.email], body=body)

@@ -18,6 +18,7 @@ from dsar.answer import findings
 from dsar.clock import utcnow
 from dsar.connector import (
     ActionNotSupported,
+    Change,
     Connector,
     Decision,
     Disposition,
@@ -93,7 +94,9 @@ def run_task(task_id: int) -> None:
                       held=holds.held_keys(request.email, connector_name))
     work: dict[str, Any] = {"plan": task.plan or [], "corrections": request.corrections or {},
                             "request_id": request.id, "task_id": task.id}
-    decisions = [decision_from_json(item) for item in work["plan"]] if action == "erase" else []
+    planned: list[Any] = (
+        [decision_from_json(item) for item in work["plan"]] if action == "erase"
+        else [Change(**item) for item in work["plan"]] if action == "rectify" else [])
     # The connector reaches another system: hold no transaction open while it does.
     db.session.close()
 
@@ -102,7 +105,7 @@ def run_task(task_id: int) -> None:
             connector = current_registry().create(connector_name, current_app.config)
             result = perform(connector, action, subject, work)
             # Whatever it reported, what it acted on is read again (verifying).
-            shortfall = verifying.check(connector, action, subject, decisions, result)
+            shortfall = verifying.check(connector, action, subject, planned, result)
     except ActionNotSupported as exc:
         db.session.rollback()
         if leases.held(_task(task_id), token):
@@ -117,7 +120,9 @@ def run_task(task_id: int) -> None:
         if shortfall:
             # Read again, the records do not show what the connector reported: the
             # officer has it tried again, does it by hand or refuses it (verifying).
-            result = {**result, "not_carried_out": shortfall.items}
+            result = {**result, "not_carried_out": shortfall.items,
+                      # Nothing to read back: only the officer can settle it, not a retry.
+                      **({"unprovable": True} if shortfall.unprovable else {})}
         # Kept only while the lease is this run's, in one statement: the sweep may have
         # taken this run for dead and started another, whose result then counts.
         kept = rows_changed(
@@ -217,36 +222,61 @@ def _hand_to_officer(task_id: int, why: str) -> None:
 
 
 def complete_manual_task(task: ConnectorTask, *, actor: str, note: str,
-                         refused: bool = False) -> None:
+                         refused: bool = False) -> bool:
     """Records that an officer did a manual task, or refused the part of it the connector
     did not carry out (`refused`, the note then the reasons the person reads), and goes on
-    with the request."""
-    if (task.result or {}).get("not_carried_out") is not None:
-        verifying.resolve(task, how=verifying.REFUSED if refused else verifying.BY_HAND,
-                          actor=actor, reason=note)
+    with the request.
+
+    Returns:
+        Whether it was settled here: of two officers settling one task at once, one wins.
+    """
+    result = task.result
+    if (result or {}).get("not_carried_out") is not None:
+        result = verifying.resolved(task, how=verifying.REFUSED if refused
+                                    else verifying.BY_HAND, actor=actor, reason=note)
     elif refused:
         raise ValueError("only what a connector did not carry out can be refused")
-    task.status = TaskStatus.SUCCEEDED
-    task.note = note
-    task.finished_at = utcnow()
+    settled = rows_changed(
+        update(ConnectorTask)
+        .where(ConnectorTask.id == task.id, ConnectorTask.status == TaskStatus.MANUAL)
+        .values(status=TaskStatus.SUCCEEDED, note=note, result=result, finished_at=utcnow()))
+    if not settled:
+        db.session.rollback()
+        return False
+    db.session.expire(task)
     record_event(task.request, "part_refused" if refused else "manual_task_done", actor=actor,
                  note=f"{task.connector}: {note}")
     db.session.commit()
     claim_assembly(task.request_id)
+    return True
 
 
-def try_again(task: ConnectorTask, *, actor: str) -> None:
+def try_again(task: ConnectorTask, *, actor: str) -> bool:
     """Runs again a task whose records were not carried out: every action is idempotent,
-    and its records are read again afterwards as the first time."""
-    if (task.result or {}).get("not_carried_out") is None or task.status != TaskStatus.MANUAL:
+    and its records are read again afterwards as the first time.
+
+    Its attempts count on, so a run given up for dead can never take the new run's lease.
+
+    Returns:
+        Whether it was started here (another officer may have settled it meanwhile).
+    """
+    if (task.result or {}).get("not_carried_out") is None:
         raise ValueError("only a task with records not carried out is tried again")
-    task.status = TaskStatus.PENDING
-    task.attempts = 0
-    task.error = None
+    result = {k: v for k, v in (task.result or {}).items()
+              if k not in ("not_carried_out", "resolution")}
+    started = rows_changed(
+        update(ConnectorTask)
+        .where(ConnectorTask.id == task.id, ConnectorTask.status == TaskStatus.MANUAL)
+        .values(status=TaskStatus.PENDING, error=None, result=result))
+    if not started:
+        db.session.rollback()
+        return False
+    db.session.expire(task)
     record_event(task.request, "task_retried", actor=actor, note=task.connector)
     db.session.commit()
     task.job_id = queues.enqueue(queues.CONNECTORS, queues.RUN_TASK, task.id)
     db.session.commit()
+    return True
 
 
 def _record_failure(task_id: int, exc: Exception) -> None:

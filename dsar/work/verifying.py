@@ -6,7 +6,7 @@ about again, through the connector (`Connector.verify`), and compares them with 
 happen: `Decision.left_in` for an erasure or minimisation, `Change.made_in` for a
 correction, `Category.stopped_field` for a withdrawal or restriction. A record that does
 not match is "not carried out": its task waits for the privacy officer, who has it tried
-again, does it by hand, or refuses that part with reasons (`resolve`). The letter is
+again, does it by hand, or refuses that part with reasons (`resolved`). The letter is
 written only from what passed, or from what the officer did by hand (`standing`).
 """
 
@@ -25,7 +25,7 @@ from dsar.models import ConnectorTask
 CHECKED = frozenset({"erase", "rectify", "withdraw_consent", "restrict"})
 STOPPING = frozenset({"withdraw_consent", "restrict"})
 
-#: How the officer settled a record that was not carried out (`resolve`).
+#: How the officer settled a record that was not carried out (`resolved`).
 BY_HAND = "by_hand"
 REFUSED = "refused"
 
@@ -50,8 +50,9 @@ class Shortfall:
     def said(self, title: str) -> str:
         """The task's message to the officer: what to look at, where."""
         if self.unprovable:
-            return (f"{title} reported this done but cannot show it: check it there, by hand, "
-                    "then complete this task")
+            listed = ", ".join(f"{item['category']} {item['key']}" for item in self.items[:10])
+            return (f"{title} reported this done ({listed}) but cannot show it: check it "
+                    "there, by hand, then complete this task, or refuse it with reasons")
         listed = "; ".join(_item_said(item) for item in self.items[:10])
         more = f"; and {len(self.items) - 10} more" if len(self.items) > 10 else ""
         return (f"not carried out in {title}, read again after it reported done: {listed}{more}."
@@ -62,10 +63,12 @@ def _item_said(item: Mapping[str, Any]) -> str:
     """One record not carried out, in the officer's words."""
     if "field" in item:
         return f"{item['category']} {item['key']} does not hold the new {item['field']}"
+    if "unset" in item:
+        return f"{item['category']} {item['key']} has no {item['unset']}"
     return f"{item['category']} {item['key']} still holds {', '.join(item['fields'])}"
 
 
-def check(connector: Connector, action: str, subject: Subject, decisions: Sequence[Decision],
+def check(connector: Connector, action: str, subject: Subject, plan: Sequence[Any],
           result: Mapping[str, Any]) -> Shortfall:
     """Reads the records an action was about again, and says what it left undone.
 
@@ -73,17 +76,17 @@ def check(connector: Connector, action: str, subject: Subject, decisions: Sequen
         connector: the connector that acted.
         action: the task's action; those not in CHECKED only look and need no check.
         subject: the person, as the action was given them.
-        decisions: an erasure's part of the plan.
-        result: what the connector reported (a correction's changes).
+        plan: the task's part of the approved plan: an erasure's `Decision`s, a
+            correction's `Change`s. What was approved is checked, not what the connector
+            reported: a correction it left out is as undone as one it got wrong.
+        result: what the connector reported (a withdrawal's outcomes).
     """
     if action == "erase":
-        return Shortfall(erasure_left(connector, subject, decisions))
+        return Shortfall(erasure_left(connector, subject, plan))
     if action == "rectify":
-        changes = [Change(**{k: v for k, v in change.items() if k != "recipients"})
-                   for change in result.get("changes", [])]
-        return Shortfall(corrections_missing(connector, subject, changes))
+        return Shortfall(corrections_missing(connector, subject, plan))
     if action in STOPPING:
-        return _not_stopped(connector, subject)
+        return _not_stopped(connector, subject, result.get("outcomes", []))
     return Shortfall()
 
 
@@ -113,12 +116,19 @@ def corrections_missing(connector: Connector, subject: Subject,
             for c in changes if not c.made_in(found.get((c.category, c.key)))]
 
 
-def _not_stopped(connector: Connector, subject: Subject) -> Shortfall:
-    """The person's records in categories that show a withdrawal, still not showing it."""
+def _not_stopped(connector: Connector, subject: Subject,
+                 outcomes: Sequence[Mapping[str, Any]]) -> Shortfall:
+    """The person's records in categories that show a withdrawal, still not showing it.
+
+    A connector that cannot show it leaves each record it reported changed for the officer
+    to confirm (or refuse); one that changed nothing has nothing to confirm.
+    """
     proof = {c.name: c.stopped_field for c in connector.categories if c.stopped_field}
     if not proof:
-        return Shortfall(unprovable=True)
-    left = [{"category": record.category, "key": record.key, "fields": [proof[record.category]]}
+        changed = [{"category": o["category"], "key": o["key"], "fields": []}
+                   for o in outcomes if o["done"] in ("withdrawn", "restricted")]
+        return Shortfall(changed, unprovable=bool(changed))
+    left = [{"category": record.category, "key": record.key, "unset": proof[record.category]}
             for record in connector.verify(subject)
             if record.category in proof and is_cleared(record.data.get(proof[record.category]))]
     return Shortfall(left)
@@ -138,18 +148,23 @@ def _read(connector: Connector, subject: Subject,
     return {(record.category, record.key): record for record in connector.verify(looked_up)}
 
 
-def resolve(task: ConnectorTask, *, how: str, actor: str, reason: str) -> None:
-    """Records how the officer settled a task's records that were not carried out: done by
-    hand (they say what they did) or refused (the reasons the person reads). The caller
-    completes the task."""
-    task.result = {**(task.result or {}),
-                   "resolution": {"how": how, "by": actor, "at": iso(utcnow()), "reason": reason}}
+def resolved(task: ConnectorTask, *, how: str, actor: str, reason: str) -> dict[str, Any]:
+    """The task's result with how the officer settled its records that were not carried
+    out: done by hand (they say what they did) or refused (the reasons the person reads)."""
+    return {**(task.result or {}),
+            "resolution": {"how": how, "by": actor, "at": iso(utcnow()), "reason": reason}}
+
+
+def refused(task: ConnectorTask) -> bool:
+    """Whether the officer refused the part of the task a connector did not carry out."""
+    return ((task.result or {}).get("resolution") or {}).get("how") == REFUSED
 
 
 def standing(task: ConnectorTask | None, category: str, key: str,
              field_name: str | None = None) -> tuple[str, str | None]:
     """How one record of a task stands for the letter: "done" (read again and found as it
-    should be), "by_hand" (the officer did it) or "refused", with the date or reasons."""
+    should be), "by_hand" (the officer did it), "refused", with the date or reasons, or
+    "pending" while the officer has not settled it (no letter is written then)."""
     result = (task.result or {}) if task is not None else {}
     short = any(item["category"] == category and item["key"] == key
                 and item.get("field", field_name) == field_name
