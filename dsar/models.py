@@ -84,6 +84,9 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
     # Art. 15(4): passages of an access answer the officer withheld, each with a reason.
     redactions: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # Records the officer had erased as past their period while the answer was pending:
+    # {connector, category, key, on}. The answer lists them as held, "erased on <day>".
+    erased_past_period: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     released_by: Mapped[str | None] = mapped_column(String(320))
     # The stored answer lives until its last link expires, or until the same person's
     # erasure completes; then it is deleted and the reason kept ("expired", "erased").

@@ -456,3 +456,68 @@ def test_a_kept_record_has_the_same_dates_before_in_and_after_its_erasure(
     assert compared >= 3
     assert "† Kept after you had your data erased, because the law requires it: Art. " \
         "17(3)(b) GDPR" in after_text
+
+
+def test_records_past_their_period_are_erased_in_one_step_and_the_answer_says_when(
+    app, client, inbox, run_jobs, seeded_shop, officer_token
+):
+    """Held for review, the answer finds her old records past their period; the officer
+    has them erased in one step: the order completed eight years ago and the old note go,
+    the subscription ended three years ago keeps only its billing record until its duty
+    ends, each is read back, a recipient is told, and the answer, released, still lists
+    them as held when she asked, "erased on" today."""
+    from tests.test_rights_flow import _snapshot
+
+    app.config["REVIEW_ACCESS_REPORTS"] = True
+    request_id = confirm_request(client, inbox, run_jobs, {"email": DEMO_EMAIL, "type": "access"})
+    auth = {"Authorization": f"Bearer {officer_token}"}
+    with app.app_context():
+        [note] = db.session.scalars(select(RequestEvent.note).where(
+            RequestEvent.request_id == request_id, RequestEvent.kind == "over_retention"))
+    assert "orders.orders" in note and "subscriptions.subscriptions" in note, \
+        "the officer is told before the answer goes"
+    before = _snapshot(seeded_shop)
+    old_orders = {row_id for row_id, row in before["orders"].items()
+                  if row["email"].strip().lower() == DEMO_EMAIL and row["completed_at"]
+                  and row["completed_at"] < datetime(2019, 12, 1)}
+    assert old_orders
+    inbox.clear()
+
+    started = client.post(f"/api/v1/requests/{request_id}/erase-past-period", headers=auth)
+    assert started.status_code == 202
+    run_jobs()
+    after = _snapshot(seeded_shop)
+    assert not old_orders & set(after["orders"]), "orders past their seven years are gone"
+    ended = [row for row in after["subscriptions"].values()
+             if row["terminated_at"] and row["billing_name"] == "Sanne de Vries"]
+    assert ended and all(row["payment_details"] is None and row["billing_email"] is None
+                         for row in ended), "only the billing record stays"
+    with app.app_context():
+        holds_now = db.session.scalars(select(RetentionHold).where(
+            RetentionHold.request_id == request_id)).all()
+        kinds = [e.kind for e in db.session.scalars(select(RequestEvent).where(
+            RequestEvent.request_id == request_id))]
+    assert {h.category for h in holds_now} == {"subscriptions"}
+    assert "past_period_erasure" in kinds and "past_period_not_carried_out" not in kinds
+    assert [m for m in inbox.messages if DEMO_EMAIL not in str(m["To"])], \
+        "those who received the erased data are told (Art. 19)"
+
+    released = client.post(f"/api/v1/requests/{request_id}/approve", headers=auth)
+    assert released.status_code == 202
+    run_jobs()
+    _, data, text = _answer_of(client, inbox)
+    found = _categories(data)
+    orders = {r["key"]: r for r in found["orders.orders"]["records"]}
+    erased = [r for r in orders.values() if "erased_past_its_retention_period" in r["flags"]]
+    assert len(erased) == len(old_orders), "the answer lists what was held when she asked"
+    today = _day(datetime.now(UTC).date().isoformat())
+    assert all(r["kept_note"] == f"erased on {today}" for r in erased)
+    assert f"erased on {today}" in text
+
+
+def _answer_of(client, inbox, email=DEMO_EMAIL):
+    """The last answer mailed: its link, JSON and PDF text."""
+    [mail] = [m for m in inbox.to(email) if m["Subject"].startswith("The answer")][-1:]
+    link = link_in(mail)
+    data = json.loads(download(client, link + "/report.json").data)
+    return link, data, _pdf_text(client, link + "/report.pdf")

@@ -28,7 +28,14 @@ from flask_babel import gettext
 from dsar.answer.joining import join_tagged
 from dsar.answer.pdf import html_to_pdf
 from dsar.answer.readable import columns_of, day_text, field_label, labels_of, row
-from dsar.answer.report import KEPT_BY_LAW, PAST_RETENTION, Found, Section, recipient_names
+from dsar.answer.report import (
+    ERASED_PAST_PERIOD,
+    KEPT_BY_LAW,
+    PAST_RETENTION,
+    Found,
+    Section,
+    recipient_names,
+)
 from dsar.connector import Column, ColumnKind
 from dsar.policy.deadlines import parse_day
 
@@ -246,6 +253,8 @@ def _piece(
 def _kept(record: Mapping[str, Any]) -> str:
     """What the last column says of a record's keeping: the day it ends, or, where a legal
     duty keeps part of it longer, both days (`stages`); words while a day is not set."""
+    if ERASED_PAST_PERIOD in record.get("flags", ()):
+        return str(record.get("kept_note") or "")
     stages = record.get("stages") or []
     if len(stages) > 1 and all(stage["until"] for stage in stages):
         return gettext("%(first)s; what the law requires until %(last)s",

@@ -25,6 +25,9 @@ REPORT_VERSION = 1
 PAST_RETENTION = "kept_past_its_retention_period"
 #: The flag of a record an earlier erasure kept because the law requires it.
 KEPT_BY_LAW = "kept_under_a_legal_duty"
+#: The flag of a record erased, as past its period, after the request came in (its answer
+#: still lists what was held then).
+ERASED_PAST_PERIOD = "erased_past_its_retention_period"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from dsar.connector import is_cleared
 from dsar.policy.deadlines import add_months, parse_day
 
 _KEYS = {
@@ -80,6 +81,20 @@ class RetentionRule:
                                 self.legal_basis))
         return stages
 
+    def past(self, data: Mapping[str, object], today: date) -> Stage | None:
+        """The stage a record should be in by now, when it holds more than that stage
+        keeps: an empty Stage when every stage has ended (it should be gone), the last
+        stage when only the whole record's has (it should keep only that stage's fields),
+        None when it is kept as the rule says."""
+        stages = self.stages(data)
+        if not stages:
+            return None
+        last = stages[-1]
+        if last.end is not None and last.end < today:
+            return Stage((), last.end, "")
+        ended = [stage for stage in stages[:-1] if stage.end is not None and stage.end < today]
+        return last if ended and holds_more(data, last.fields) else None
+
     def duty_end(self, data: Mapping[str, object]) -> date | None:
         """The day a legal duty to keep part of the record ends; None without one, or while
         the date it runs from is not there yet."""
@@ -104,6 +119,12 @@ class Stage:
     end: date | None
     open: str
     legal_basis: str | None = None
+
+
+def holds_more(data: Mapping[str, object], kept: tuple[str, ...]) -> bool:
+    """Whether a record holds anything beyond the fields a stage keeps."""
+    return bool(kept) and any(not is_cleared(value)  # type: ignore[arg-type]
+                              for name, value in data.items() if name not in kept)
 
 
 class RetentionRulesError(ValueError):

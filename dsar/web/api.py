@@ -26,7 +26,7 @@ from dsar.transitions import record_event
 from dsar.web.errors import error_response
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import token_required
-from dsar.work import decisions, mails, suppression, tasks
+from dsar.work import decisions, expiry, mails, suppression, tasks
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Officers' API calls carry a bearer token, never a cookie: there is nothing to forge.
@@ -237,6 +237,19 @@ def _not_manual(task: ConnectorTask) -> ResponseReturnValue:
     """The reply when a task is no longer waiting for the officer."""
     return error_response(409, "not_manual", "Only a manual task can be completed by hand.",
                           {"status": str(task.status)})
+
+
+@bp.post("/requests/<request_id>/erase-past-period")
+@token_required
+def erase_past_period(request_id: str) -> ResponseReturnValue:
+    """Erases the records this access answer found kept past their period (Art. 5(1)(e))."""
+    dsar_request = request_or_404(request_id)
+    try:
+        expiry.ask(dsar_request, officer=_officer())
+    except expiry.ExpiryRefused as refused:
+        db.session.rollback()
+        return error_response(409, "nothing_past_its_period", str(refused), {})
+    return jsonify(id=dsar_request.id, status=str(dsar_request.status)), 202
 
 
 @bp.post("/requests/<request_id>/lift-restriction")

@@ -42,7 +42,7 @@ from dsar.web.auth import ROLES, officer_required
 from dsar.web.delivery import stored_file
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import OfficerError, create_officer
-from dsar.work import decisions, mails, tasks
+from dsar.work import decisions, expiry, mails, tasks
 from dsar.work.content import BASIS_UNKNOWN, OVER_RETENTION, RECIPIENTS_UNKNOWN, found_records
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -144,6 +144,8 @@ def _decide(request_id: str, action: str) -> ResponseReturnValue:
             to_id = form.get("officer", "")
             to = db.session.get(Officer, int(to_id)) if to_id.isdigit() else None
             decisions.assign(found, officer=officer, to=to)
+        elif action == "expire":
+            expiry.ask(found, officer=officer)
         elif action == "redact":
             decisions.redact(found, officer=officer, connector=form.get("connector", ""),
                              category=form.get("category", ""), key=form.get("key", ""),
@@ -151,7 +153,7 @@ def _decide(request_id: str, action: str) -> ResponseReturnValue:
                              reason=form.get("reason"))
         else:
             abort(404)
-    except decisions.DecisionRefused as refused:
+    except (decisions.DecisionRefused, expiry.ExpiryRefused) as refused:
         db.session.rollback()
         flash(str(refused), "error")
     else:
@@ -159,7 +161,8 @@ def _decide(request_id: str, action: str) -> ResponseReturnValue:
     return redirect(url_for("console.detail", request_id=found.id), code=303)
 
 
-@bp.post("/requests/<request_id>/<any(approve, deny, extend, retry, assign, redact):action>")
+@bp.post(
+    "/requests/<request_id>/<any(approve, deny, extend, retry, assign, redact, expire):action>")
 @officer_required()
 def decide(request_id: str, action: str) -> ResponseReturnValue:
     """One decision, posted from the request's page."""

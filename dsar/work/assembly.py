@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from dsar.answer.pdf import render_pdf
 from dsar.answer.report import write_report
 from dsar.clock import utcnow
 from dsar.extensions import db
-from dsar.models import DsarRequest, Officer
+from dsar.models import DsarRequest, Officer, RequestEvent
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import record_event, transition
 from dsar.work import decisions, documents, mails, objections, outcomes, plans
@@ -86,7 +87,15 @@ def _next_step(request: DsarRequest) -> None:
         return
     if request.type in ACCESS_TYPES:
         if decisions.review_required() and request.released_by is None:
-            # Art. 15(4): the officer reads it first and may withhold third parties' data.
+            # Art. 15(4): the officer reads it first and may withhold third parties' data;
+            # told now, before it goes, of records kept past their period (expiry).
+            with i18n.for_request(request.language):
+                sections = answer_content(request)[1]
+                for section in sections:  # read once, which notes what is past its end
+                    for found in section.found:
+                        for _ in found.records():
+                            pass
+                _note_past_retention(request, sections)
             transition(request, RequestStatus.AWAITING_APPROVAL, actor="system",
                        note="held for review")
             db.session.commit()
@@ -128,9 +137,16 @@ def _store_access_json(request: DsarRequest) -> int:
         # Rights that depend on the ground (an objection, portability) cannot be worked out
         # for them by program; the officer must have the system say which it is.
         record_event(request, BASIS_UNKNOWN, actor="system", note=", ".join(baseless))
-    kept_too_long = past_retention(sections)
-    if kept_too_long:
-        # The answer shows each such record flagged; the shop must erase or justify them.
-        record_event(request, OVER_RETENTION, actor="system", note=kept_too_long)
+    _note_past_retention(request, sections)
     db.session.commit()
     return int(head["summary"]["record_count"])
+
+
+def _note_past_retention(request: DsarRequest, sections: list[Any]) -> None:
+    """Tells the officer, once per request, of the records the answer finds kept past their
+    period: the answer shows each flagged; the shop must erase them (expiry) or justify them."""
+    kept_too_long = past_retention(sections)
+    told = db.session.scalar(select(RequestEvent.id).where(
+        RequestEvent.request_id == request.id, RequestEvent.kind == OVER_RETENTION).limit(1))
+    if kept_too_long and told is None:
+        record_event(request, OVER_RETENTION, actor="system", note=kept_too_long)

@@ -10,14 +10,23 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 
 from dsar.answer import findings
-from dsar.answer.readable import labels_of
-from dsar.answer.report import KEPT_BY_LAW, PAST_RETENTION, Found, Section, report_head
+from dsar.answer.readable import day_text, labels_of
+from dsar.answer.report import (
+    ERASED_PAST_PERIOD,
+    KEPT_BY_LAW,
+    PAST_RETENTION,
+    Found,
+    Section,
+    report_head,
+)
 from dsar.answer.wording import for_connector, localised, translate
 from dsar.clock import utcnow
-from dsar.connector import Category, is_cleared, translatable
+from dsar.connector import Category, translatable
 from dsar.models import DsarRequest
+from dsar.policy.deadlines import parse_day
 from dsar.policy.recipients import describe
 from dsar.policy.retention import Stage
 from dsar.registry import current_registry
@@ -161,6 +170,9 @@ def _reader(
     rule = retention_rules().get(category)
     today = utcnow().date()
     # Records an earlier erasure kept by law end when that duty ends, and say why.
+    # Records erased since, as past their period (expiry): listed as they were, with when.
+    expired = {item["key"]: item["on"] for item in request.erased_past_period or []
+               if (item["connector"], item["category"]) == (connector, category)}
     by_law = {hold.record_key: (hold.retain_until, hold.legal_basis)
               for hold in holds.current_holds(request.email, connector)
               if hold.category == category}
@@ -184,16 +196,25 @@ def _reader(
             record["kept_note"] = (translate(hold[1]) if hold is not None  # why it is kept
                                    else None if end else translate(last.open if last
                                                                    else NO_PERIOD))
+            erased_on = expired.get(record["key"])
+            if erased_on is not None:
+                # Erased since the request came in, as past its period: still listed, said.
+                record["flags"].append(ERASED_PAST_PERIOD)
+                record["kept_note"] = gettext("erased on %(day)s",
+                                              day=day_text(parse_day(erased_on)))
+                yield record
+                continue
             # Past its period: its last stage ended, or a first stage that kept all of it
-            # did while it still holds more than the next one keeps.
-            ended = [stage.end for stage in stages[:-1] if stage.end and stage.end < today
-                     and hold is None and _holds_more(record["data"], stages[-1].fields)]
-            if end is not None and end < today:
-                ended.append(end)
-            if ended:
+            # did while it still holds more than the next one keeps (RetentionRule.past).
+            if hold is not None:
+                overdue = end is not None and end < today
+            else:
+                overdue = rule is not None and rule.past(record["data"], today) is not None
+            if overdue:
                 record["flags"].append(PAST_RETENTION)
                 if past_end is not None:
-                    past_end.append({"key": record["key"], "kept_until": min(ended).isoformat()})
+                    ended = min(s.end for s in stages if s.end is not None and s.end < today)
+                    past_end.append({"key": record["key"], "kept_until": ended.isoformat()})
             yield record
 
     return read
@@ -207,12 +228,6 @@ def _stage(stage: Stage) -> dict[str, Any]:
         "while": None if stage.end else (translate(stage.open) or None),
         "legal_basis": translate(stage.legal_basis) if stage.legal_basis else None,
     }
-
-
-def _holds_more(data: dict[str, Any], kept: tuple[str, ...]) -> bool:
-    """Whether a record holds anything beyond the fields a later stage keeps."""
-    return bool(kept) and any(not is_cleared(value) for name, value in data.items()
-                              if name not in kept)
 
 
 def _nothing() -> Iterator[dict[str, Any]]:

@@ -6,7 +6,7 @@ rows first, so a repeat does no harm.
 
 from __future__ import annotations
 
-from dsar.work import assembly, deferrals, documents, holds, mails, reminders, tasks
+from dsar.work import assembly, deferrals, documents, expiry, holds, mails, reminders, tasks
 from dsar.work import sweep as sweeping
 from dsar.work.jobcontext import in_app_context
 
@@ -53,3 +53,9 @@ def end_retention() -> None:
 def mail_digest() -> None:
     """Mails the officers what is due soon and what is overdue."""
     reminders.send_digest()
+
+
+@in_app_context
+def erase_past_period(request_id: str) -> None:
+    """Erases the records an access answer found past their period, as the officer asked."""
+    expiry.erase_past_period(request_id)
