@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from dsar import audit
 from dsar.answer import storage
+from dsar.answer.document import REDACTION_FLAGS
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.i18n import DEFAULT, use_request_language
@@ -118,7 +119,8 @@ def _review_records(found: DsarRequest) -> list[dict[str, object]]:
             if texts:
                 rows.append({"connector": connector, "category": category,
                              "key": record["key"], "texts": texts,
-                             "flagged": bool(record["flags"])})
+                             # Others' data found in it, not its keeping: that is below.
+                             "flagged": bool(REDACTION_FLAGS.intersection(record["flags"]))})
     return sorted(rows, key=lambda row: not row["flagged"])
 
 
