@@ -6,6 +6,7 @@ subject. It never decides policy: what to keep and for how long is the retention
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -239,6 +240,10 @@ class Change:
         old: the value now held.
         new: the corrected value.
         recipients: who received the old value and must be told (Art. 19).
+        record: the record as it stood before the correction, its fields as `export`
+            gives them, when a preview lists the change: who received the record and
+            how they know it (an order number, a payment reference) are settled from it
+            by the recipients register, as for an erasure. Optional; not compared.
     """
 
     category: str
@@ -247,6 +252,8 @@ class Change:
     old: JSONValue
     new: JSONValue
     recipients: tuple[str, ...] = ()
+    # dataclasses.field: `field` is one of this class's attributes.
+    record: Mapping[str, JSONValue] | None = dataclasses.field(default=None, compare=False)
 
     def made_in(self, record: Record | None) -> bool:
         """Whether the record, read again once the correction was made, holds the new value

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.engine import RowMapping
 
+from connectors.shop.records import row_data
 from connectors.shop.schema import orders, shipments
 from connectors.shop.subjects import subject_orders
 from dsar.connector import Change, JSONValue
@@ -42,6 +43,10 @@ CARRIER_RECEIVED = {
     "city": "recipient_city",
     "country": "recipient_country",
 }
+
+
+#: Columns that only link the shop's rows together, never part of what a record says.
+INTERNAL = ("id", "customer_id", "order_id")
 
 
 def checked(corrections: Mapping[str, str]) -> dict[str, str]:
@@ -126,6 +131,8 @@ def corrections_in(
     """
     found: list[Correction] = []
     for row in rows:
+        # The record as it stands, for settling who received it; not our internal ids.
+        record = row_data(row, [name for name in row if name not in INTERNAL])
         for name, new in corrections.items():
             column = columns.get(name)
             if column is None or row[column] == new:
@@ -138,6 +145,7 @@ def corrections_in(
                 old=old,
                 new=new,
                 recipients=recipients(name, old),
+                record=record,
             )
             found.append(Correction(row_id=row["id"], column=column, change=change))
     return found

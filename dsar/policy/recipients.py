@@ -22,6 +22,9 @@ ROLES = {"processor": translatable("processor, working on our instructions"),
          "controller": translatable("which uses it for its own task as well")}
 #: The languages a recipient may take its Art. 19 notices in.
 NOTICE_LANGUAGES = ("en", "nl")
+#: The language of a recipient's notices when its entry gives none: the shop's own for a
+#: recipient in the shop's country, English anywhere else.
+HOME_LANGUAGES = {"NL": "nl"}
 
 _RECIPIENT_KEYS = {"name", "role", "purpose", "country", "transfer", "safeguard", "notices_to",
                    "language", "receives"}
@@ -112,6 +115,20 @@ class Register:
         """Whether the register says anything of the category."""
         return bool(self.of_category(category))
 
+    def unplaced(self, category: str, data: Mapping[str, object]) -> list[tuple[str, str]]:
+        """The values of a record that decide who receives it (a receipt's `when`, such as
+        the payment method) and that no receipt of its category names, as (field, value).
+
+        Such a record went to someone the register does not list: nobody would be told of
+        its erasure or correction unless an officer finds out who.
+        """
+        named: dict[str, set[str]] = {}
+        for _, receipt in self.of_category(category):
+            if receipt.when is not None:
+                named.setdefault(receipt.when[0], set()).update(receipt.when[1])
+        return [(field, str(data[field])) for field, values in named.items()
+                if data.get(field) not in (None, "") and str(data[field]) not in values]
+
 
 def describe(recipient: Recipient, receipt: Receipt,
              labels: Mapping[str, str] | None = None,
@@ -158,13 +175,14 @@ def _recipient(raw: object) -> Recipient:
     for key in ("purpose", "country"):
         if not raw.get(key):
             raise RecipientsRegisterError(f"{name}: {key} is required")
-    language = str(raw.get("language", "en"))
+    country = str(raw["country"]).upper()
+    language = str(raw.get("language") or HOME_LANGUAGES.get(country, "en"))
     if language not in NOTICE_LANGUAGES:
         raise RecipientsRegisterError(
             f"{name}: language must be one of {', '.join(NOTICE_LANGUAGES)}")
     recipient = Recipient(
         name=name, role=raw["role"], purpose=str(raw["purpose"]),
-        country=str(raw["country"]).upper(),
+        country=country,
         transfer=str(raw["transfer"]).upper() if raw.get("transfer") else None,
         safeguard=raw.get("safeguard") or None, notices_to=raw.get("notices_to") or None,
         language=language,
@@ -176,6 +194,10 @@ def _recipient(raw: object) -> Recipient:
             "safeguard (Art. 45 or 46 GDPR)")
     if not recipient.receives:
         raise RecipientsRegisterError(f"{name}: receives names no category")
+    if recipient.notices_to and not all(receipt.known_by for receipt in recipient.receives):
+        raise RecipientsRegisterError(
+            f"{name}: takes notices, so each receives entry needs known_by, the fields it "
+            "knows a record by")
     return recipient
 
 

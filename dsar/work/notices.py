@@ -8,7 +8,11 @@ the fields it received changed. Telling a recipient about data it never had woul
 disclose it (Art. 5(1)(c)).
 
 A notice's items are kept as names and values (connector, category, fields); they are put
-into words when the mail is written, in the recipient's language (`worded`).
+into words when the mail is written, in the recipient's language (`worded`), one line per
+identifier the recipient knows records by.
+
+A record whose recipients depend on a value the register does not place (a payment method
+no entry handles) is flagged to the officer when its plan is made (`flag_unplaced`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from dsar.work.rules import recipients_register
 
 #: A notice's items, per recipient's name.
 Notices = dict[str, list[dict[str, Any]]]
+#: The event that tells the officer of records that went to a recipient the register lacks.
+RECIPIENTS_UNPLACED = "recipients_unplaced"
 
 
 def receivers_of(connector: str, category: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -44,10 +50,31 @@ def receivers_of(connector: str, category: str, data: Mapping[str, Any]) -> list
             receivers.append({
                 "name": recipient.name,
                 "fields": list(receipt.fields),
-                "known": {field: str(data[field]) for field in receipt.known_by
+                "known": {field: str(data[field]).strip() for field in receipt.known_by
                           if data.get(field) not in (None, "")},
             })
     return receivers
+
+
+def flag_unplaced(request: DsarRequest,
+                  records: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> None:
+    """Tells the officer, in one event, of the planned records that went to someone the
+    register does not name: a value deciding who receives them (a payment method) that no
+    entry handles, so that no notice would reach whoever it was.
+
+    Args:
+        request: the request whose plan is being made; the caller commits.
+        records: (connector, category, key, data) of each record the plan acts on.
+    """
+    unplaced: dict[str, list[str]] = defaultdict(list)
+    register = recipients_register()
+    for connector, category, key, data in records:
+        for field, value in register.unplaced(f"{connector}.{category}", data):
+            unplaced[f"{connector}.{category} with {field.replace('_', ' ')} {value!r}"].append(
+                key)
+    if unplaced:
+        record_event(request, RECIPIENTS_UNPLACED, actor="system", note="; ".join(
+            f"{what} ({', '.join(keys)})" for what, keys in unplaced.items()))
 
 
 def for_records(done: list[tuple[str, Record, Outcome]]) -> Notices:
@@ -84,7 +111,8 @@ def owed(request: DsarRequest) -> Notices:
             for change in result.get("changes", []):
                 if verifying.standing(task, change["category"], change["key"],
                                       change["field"])[0] != verifying.REFUSED:
-                    _corrected(notices, request, task.connector, change)
+                    item = planned.get((task.connector, change["category"], change["key"]), {})
+                    _corrected(notices, request, task.connector, change, item)
     return dict(notices)
 
 
@@ -102,60 +130,129 @@ def _erased(notices: Notices, connector: str, item: Mapping[str, Any],
                                   "fields": changed or []})
         return
     for receiver in receivers:
-        if changed is None or "*" in receiver["fields"]:
+        told: list[str] | None
+        if changed is None:
+            # The whole record went: all it received, listed should a line it shares with
+            # a record that lost only some fields need them.
+            told = None if "*" in receiver["fields"] else list(receiver["fields"])
+        elif "*" in receiver["fields"]:
             told = changed
         else:
             told = [f for f in changed if f in receiver["fields"]]
             if not told:
                 continue  # only fields it never received were cleared: nothing to tell
-        # None: the whole record went.
         notices[receiver["name"]].append({**about, "known": dict(receiver["known"]),
-                                          "fields": told})
+                                          "fields": told, "whole": changed is None})
 
 
-def worded(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A notice's items in words, in the language in force: what each record is, how the
-    recipient knows it, which of its fields changed. Each connector's categories are put
-    into words once, however many of its records the notice lists."""
+def worded(items: Iterable[Mapping[str, Any]]) -> list[str]:
+    """A notice's items as the lines the recipient reads, in the language in force.
+
+    Each line names records the way the recipient knows them (an order number, a tracking
+    number, a payment reference) and says which of the fields it received changed:
+    "order CP-2022-000149: e-mail address, payment method erased". Records it knows by the
+    same identifiers share one line, so a recipient that knows the person by e-mail address
+    reads that address once. Each connector's categories are put into words once, however
+    many of its records the notice lists.
+    """
     categories: dict[str, Any] = {}
-    words = []
+    lines: dict[tuple[Any, ...], _Line] = {}
     for item in items:
         if "what" in item:  # owed before items were worded at sending: words as they were
-            words.append(dict(item))
+            lines[("as worded", len(lines))] = _Line(_as_worded(item))
             continue
         if item["connector"] not in categories:
             categories[item["connector"]] = _categories(item["connector"])
-        words.append(_worded(item, categories[item["connector"]]))
-    return words
+        category = categories[item["connector"]](item["category"])
+        labels = labels_of(category) if category else {}
+        identity, record = _identified(item, labels)
+        line = lines.setdefault(identity, _Line(record))
+        fields = item["fields"]
+        if "new" in item:
+            for field in fields:
+                values = line.corrected.setdefault(field_label(labels, field), {})
+                values.setdefault(str(item["new"]))
+            continue
+        whole = item.get("whole", fields is None)
+        line.partly = line.partly or not whole
+        if fields is None:
+            line.unlisted = True
+        for field in fields or ():
+            line.erased.setdefault(field, field_label(labels, field))
+    return [line.text() for line in lines.values()]
 
 
-def _worded(item: Mapping[str, Any], category_of: Any) -> dict[str, Any]:
-    """One item in words, its connector's categories found by `category_of`."""
-    category = category_of(item["category"])
-    labels = labels_of(category) if category else {}
+class _Line:
+    """One line of a notice: records as the recipient knows them, and what changed in them."""
+
+    def __init__(self, record: str) -> None:
+        self.record = record
+        self.erased: dict[str, str] = {}  # field → label, in the order first met
+        self.corrected: dict[str, dict[str, None]] = {}  # label → its fields' new values
+        self.partly = False  # some record lost only some of its fields
+        self.unlisted = False  # some record went whole, its fields not listed
+
+    def text(self) -> str:
+        """The line in words."""
+        if self.corrected:
+            changes = [gettext("%(field)s corrected to %(value)s", field=label,
+                               value=", ".join(values))
+                       for label, values in self.corrected.items()]
+            return gettext("%(record)s: %(changes)s", record=self.record,
+                           changes="; ".join(changes))
+        if self.unlisted or (self.erased and not self.partly):
+            return gettext("%(record)s: erased entirely", record=self.record)
+        if self.erased:
+            return gettext("%(record)s: %(fields)s erased", record=self.record,
+                           fields=", ".join(dict.fromkeys(self.erased.values())))
+        return self.record  # an Art. 21 notice: the record is named, nothing was changed
+
+
+def _identified(item: Mapping[str, Any], labels: Mapping[str, str]
+                ) -> tuple[tuple[Any, ...], str]:
+    """How the recipient knows an item's record: a key that is the same for every record it
+    knows by the same identifiers, whatever their case and spacing, and that in words."""
     if item.get("email"):
-        known = gettext("e-mail address %(address)s", address=item["email"])
-    else:
-        known = ", ".join(f"{field_label(labels, field)} {value}"
-                          for field, value in item["known"].items()) or item.get("key", "")
-    fields = item["fields"]
-    return {
-        "what": category.title if category else item["category"],
-        "known": known,
-        "fields": [gettext("all of it")] if fields is None else list(dict.fromkeys(
-            field_label(labels, field) for field in fields)),
-        "new": item.get("new"),
-    }
+        address = str(item["email"]).strip()
+        return (("email", address.casefold()),), gettext("e-mail address %(address)s",
+                                                         address=address)
+    known = item["known"]
+    if not known:  # a plan made before the register: our key is all there is
+        return (item["connector"], item["category"], item.get("key")), str(item.get("key", ""))
+    identity = tuple((field, str(value).strip().casefold()) for field, value in known.items())
+    return identity, ", ".join(f"{field_label(labels, field)} {str(value).strip()}"
+                               for field, value in known.items())
+
+
+def _as_worded(item: Mapping[str, Any]) -> str:
+    """An item worded before notices were written per identifier, as it was worded then."""
+    text = str(item["what"]) + (f", {item['known']}" if item.get("known") else "")
+    if item.get("fields"):
+        text += ": " + ", ".join(item["fields"])
+    if item.get("new"):
+        text += " (" + gettext("now: %(value)s", value=item["new"]) + ")"
+    return text
 
 
 def _corrected(notices: Notices, request: DsarRequest, connector: str,
-               change: Mapping[str, Any]) -> None:
+               change: Mapping[str, Any], item: Mapping[str, Any]) -> None:
     """Adds a corrected field to the notices of the recipients that received it.
 
-    A correction does not carry the record, so a receipt that depends on it (`when`, such
-    as the payment method) cannot be settled here: the officer is asked to decide rather
-    than the data being sent where it may never have gone.
+    The plan's `receivers` of the record (`item`), settled from the record as it stood
+    (`Change.record`), say who had it and how they know it. A connector that does not give
+    the record leaves a receipt that depends on it (`when`, such as the payment method)
+    unsettled: the officer is asked to decide rather than the data being sent where it may
+    never have gone.
     """
+    receivers = item.get("receivers")
+    if receivers is not None:
+        for receiver in receivers:
+            if "*" in receiver["fields"] or change["field"] in receiver["fields"]:
+                notices[receiver["name"]].append({
+                    "connector": connector, "category": change["category"],
+                    "known": dict(receiver["known"]), "fields": [change["field"]],
+                    "new": change["new"]})
+        return
     key = f"{connector}.{change['category']}"
     receipts: list[tuple[str, Receipt]] = [
         (recipient.name, receipt)

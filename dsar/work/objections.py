@@ -35,7 +35,7 @@ from dsar.registry import current_registry
 from dsar.transitions import record_event, transition
 from dsar.work import mails, verifying
 from dsar.work.content import BASIS_UNKNOWN, forget_findings
-from dsar.work.notices import Notices, receivers_of
+from dsar.work.notices import Notices, flag_unplaced, receivers_of
 from dsar.work.notifier import get_notifier
 from dsar.work.plans import ACTING
 from dsar.work.rules import retention_rules
@@ -164,6 +164,8 @@ def _put_to_officer(request: DsarRequest) -> None:
     for (connector, record), decision in zip(records, decisions, strict=True):
         connectors[connector].append({**decision_to_json(decision), "receivers": receivers_of(
             connector, record.category, record.data)})
+    flag_unplaced(request, [(connector, record.category, record.key, record.data)
+                            for connector, record in records])
     request.plan = {"made_at": iso(utcnow()), "connectors": dict(connectors), "objection": {
         "to": str(ObjectionTo.LEGITIMATE_INTERESTS), "categories": categories, "held": held}}
     forget_findings(request)

@@ -20,7 +20,7 @@ from dsar.policy.lifecycle import RequestStatus, RequestType
 from dsar.policy.planner import plan_erasure
 from dsar.transitions import transition
 from dsar.work.content import forget_findings
-from dsar.work.notices import receivers_of
+from dsar.work.notices import flag_unplaced, receivers_of
 from dsar.work.rules import retention_rules
 from dsar.work.tasks import add_tasks, decision_to_json, enqueue_pending
 
@@ -70,12 +70,32 @@ def _erasure_plan(request: DsarRequest) -> dict[str, list[dict[str, Any]]]:
         plan[connector].append({**decision_to_json(decision),
                                 "receivers": receivers_of(connector, record.category,
                                                           record.data)})
+    # A blocked record is erased once its contract ends, and its recipients told then.
+    flag_unplaced(request, [(connector, record.category, record.key, record.data)
+                            for (connector, record), decision in zip(found, decisions,
+                                                                     strict=True)
+                            if decision.disposition is not Disposition.RETAIN])
     return plan
 
 
 def _rectification_plan(request: DsarRequest) -> dict[str, list[dict[str, Any]]]:
-    """The corrections the connectors would make, per connector."""
-    return {task.connector: list((task.result or {}).get("changes", [])) for task in request.tasks}
+    """The corrections the connectors would make, per connector.
+
+    A correction given with its record (`Change.record`) is kept with who received that
+    record and how they know it, as an erasure's is; the record itself is not kept.
+    """
+    plan: dict[str, list[dict[str, Any]]] = {}
+    records = []
+    for task in request.tasks:
+        plan[task.connector] = []
+        for change in (task.result or {}).get("changes", []):
+            record = change.pop("record", None)
+            if record is not None:
+                change["receivers"] = receivers_of(task.connector, change["category"], record)
+                records.append((task.connector, change["category"], change["key"], record))
+            plan[task.connector].append(change)
+    flag_unplaced(request, records)
+    return plan
 
 
 def approve(request: DsarRequest, *, actor: str) -> None:

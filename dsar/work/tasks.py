@@ -176,8 +176,12 @@ def perform(
         return findings.store(work["request_id"], work["task_id"], connector.export(subject),
                               connector.categories)
     if action in {"preview", "rectify"}:
-        changes = connector.rectify(subject, work["corrections"], apply=action == "rectify")
-        return {"changes": [asdict(change) for change in changes]}
+        changes = [asdict(change) for change in
+                   connector.rectify(subject, work["corrections"], apply=action == "rectify")]
+        if action == "rectify":
+            for change in changes:
+                change.pop("record")  # the plan holds who received it; keep no more
+        return {"changes": changes}
     if action == "erase":
         decisions = [decision_from_json(item) for item in work["plan"]]
         return {"outcomes": [asdict(o) for o in connector.erase(subject, decisions)]}
