@@ -96,7 +96,7 @@ def run_task(task_id: int) -> None:
                             "request_id": request.id, "task_id": task.id}
     planned: list[Any] = (
         [decision_from_json(item) for item in work["plan"]] if action == "erase"
-        else [Change(**item) for item in work["plan"]] if action == "rectify" else [])
+        else [_change(item) for item in work["plan"]] if action == "rectify" else [])
     # The connector reaches another system: hold no transaction open while it does.
     db.session.close()
 
@@ -199,6 +199,12 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
     data["keep_fields"] = list(decision.keep_fields)
     data["retain_until"] = decision.retain_until.isoformat() if decision.retain_until else None
     return data
+
+
+def _change(item: dict[str, Any]) -> Change:
+    """An approved correction as stored in a plan (which adds who received it)."""
+    return Change(category=item["category"], key=item["key"], field=item["field"],
+                  old=item["old"], new=item["new"])
 
 
 def decision_from_json(data: dict[str, Any]) -> Decision:
