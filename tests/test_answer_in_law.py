@@ -369,7 +369,7 @@ def test_an_erasure_held_up_by_contracts_carries_on_by_itself_when_they_end(
     notices = [" ".join(text_of(m).split()) for m in inbox.messages
                if str(m["Subject"]).startswith("Art. 19")]
     for key in open_orders:
-        assert any(f"order {key}" in notice or f"bestelling {key}" in notice
+        assert any(f"order number {key}" in notice or f"bestelnummer {key}" in notice
                    for notice in notices), key
 
     _, data, _ = _answer(client, inbox, run_jobs)

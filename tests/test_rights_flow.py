@@ -186,7 +186,7 @@ def test_erasure_does_what_the_plan_promised_row_by_row(
     assert payments, told.keys()
     for address, notice in payments.items():
         if address == "privacy@payments.example":
-            assert "Uw bestellingen, " in notice and " bestelling CP-" in notice
+            assert "Uw bestellingen, " in notice and " bestelnummer CP-" in notice
         else:
             assert notice.startswith("To the privacy team of ")
             assert "Your orders, " in notice and " order CP-" in notice

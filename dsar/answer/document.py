@@ -219,7 +219,7 @@ def _piece(
     )
     for record in records:
         kept = record.get("kept_until") or record.get("kept_note") or ""
-        cells = row({**record["data"], KEPT_UNTIL: kept}, columns)
+        cells = row({**record["data"], KEPT_UNTIL: kept}, columns, category.values)
         if REDACTION_FLAGS.intersection(record.get("flags", ())):
             cells[0] = f"* {cells[0]}"
             piece.flagged = True

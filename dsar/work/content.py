@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from dsar.answer import findings
-from dsar.answer.readable import labels_of
+from dsar.answer.readable import labels_of, unlabelled, unlabelled_value
 from dsar.answer.report import Found, Section, report_head
 from dsar.answer.wording import for_connector, localised, translate
 from dsar.clock import utcnow
@@ -35,6 +35,9 @@ OVER_RETENTION = "over_retention"
 RECIPIENTS_UNKNOWN = "recipients_unknown"
 #: The event that tells the officer an answer found categories without a structured basis.
 BASIS_UNKNOWN = "basis_unknown"
+#: The event that tells the officer an answer or letter names fields or codes a connector
+#: gives no label: they are shown as their names in words, in no language in particular.
+LABELS_UNKNOWN = "labels_unknown"
 #: What a record says of its keeping when the policy sets no period for its category.
 NO_PERIOD = translatable("no period set in our policy")
 
@@ -81,8 +84,8 @@ def recipients_of(connector: str, category: Category) -> tuple[dict[str, Any], .
          "country": recipient.country, "outside_eea": recipient.outside_eea,
          "safeguard": translate(recipient.safeguard or "") or None,
          "fields": list(receipt.fields),
-         "condition": receipt.condition_in(labels, translate),
-         "text": describe(recipient, receipt, labels, translate)}
+         "condition": receipt.condition_in(labels, translate, category.values),
+         "text": describe(recipient, receipt, labels, translate, category.values)}
         for recipient, receipt in named
     )
 
@@ -100,6 +103,20 @@ def past_retention(sections: list[Section]) -> str:
                 lines.append(f"{section.connector}.{found.category.name}: {count} "
                              f"record{'s' if count != 1 else ''}, ended from {since}")
     return "; ".join(lines)
+
+
+def without_labels(sections: list[Section]) -> list[str]:
+    """The fields and codes of the categories with records that their system gives no
+    label, per category ("orders.orders: ship_city, status 'refunded'"). Read after the
+    answer's records were read once."""
+    lines = []
+    for section in sections:
+        for found in section.found:
+            missing = [*unlabelled(found.category), *sorted(found.unlabelled_values)]
+            if found.count and missing:
+                lines.append(f"{section.connector}.{found.category.name}: "
+                             + ", ".join(missing))
+    return lines
 
 
 def without_basis(sections: list[Section]) -> list[str]:
@@ -142,12 +159,14 @@ def _sections(request: DsarRequest) -> list[Section]:
             category = localised(declared, words)
             summary = counted.get(category.name, {})
             past_end: list[dict[str, str]] = []
+            unlabelled_values: set[str] = set()
             found.append(Found(
                 category=category, count=int(summary.get("count", 0)),
                 first=summary.get("first"), last=summary.get("last"),
-                records=_reader(request, task.id, task.connector, category.name, past_end)
+                records=_reader(request, task.id, task.connector, category.name, past_end,
+                                (category, unlabelled_values))
                 if summary else _nothing,
-                past_end=past_end,
+                past_end=past_end, unlabelled_values=unlabelled_values,
                 recipients=recipients_of(cls.name, category),
             ))
         sections.append(Section(connector=cls.name, title=words(cls.title), found=found))
@@ -157,9 +176,11 @@ def _sections(request: DsarRequest) -> list[Section]:
 def _reader(
     request: DsarRequest, task_id: int, connector: str, category: str,
     past_end: list[dict[str, str]] | None = None,
+    codes: tuple[Category, set[str]] | None = None,
 ) -> Callable[[], Iterator[dict[str, Any]]]:
     """A function that reads one category's records anew each time it is called, each with
-    how long it is kept; a record kept past its end is flagged and noted in `past_end`."""
+    how long it is kept; a record kept past its end is flagged and noted in `past_end`, and
+    a code the category (the first of `codes`) gives no label is noted in the second."""
     request_id, redactions = request.id, list(request.redactions or [])
     kept = rule.kept if (rule := retention_rules().get(category)) else None
     today = utcnow().date()
@@ -173,6 +194,8 @@ def _reader(
             past_end.clear()  # a second reading notes each record once, not twice
         for record in findings.records(request_id, task_id, category):
             record = redact(connector, category, record, redactions)
+            if codes is not None:
+                codes[1].update(unlabelled_value(codes[0], record["data"]))
             duty = by_law.get(record["key"])
             if duty is not None:
                 record["kept_until"] = duty[0].isoformat()
