@@ -189,7 +189,7 @@ def test_erasure_does_what_the_plan_promised_row_by_row(
             assert "Uw bestellingen, " in notice and " bestelnummer CP-" in notice
         else:
             assert notice.startswith("To the privacy team of ")
-            assert "Your orders, " in notice and " order CP-" in notice
+            assert "Your orders, " in notice and " order number CP-" in notice
         assert not re.search(r"delivered to|bezorgd aan|phone|telefoon|ip address", notice,
                              re.IGNORECASE), notice
     assert "privacy@zendesk.example" in told, "the service desk held her messages"
