@@ -30,9 +30,12 @@ from pypdf import PdfReader
 
 from connectors.shop.seed import DEMO_EMAIL
 from dsar.app import ROOT
+from dsar.extensions import db
 from dsar.i18n import LANGUAGES
+from dsar.models import DsarRequest, OutgoingMail
 from dsar.policy.rights import COMPLAINT
 from dsar.registry import current_registry
+from dsar.work import mails
 from dsar.work.rules import recipients_register
 from tests.helpers import confirm_request, download, link_in, text_of
 
@@ -42,6 +45,8 @@ _HOLES = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|<[^>]*>|%%")
 _MARKED = re.compile(f"{OPEN}[^{CLOSE}]*{CLOSE}")
 _WORD = re.compile(r"[^\W\d_]+")
 _LINK = re.compile(r"(?:https?://|mailto:)\S+")
+#: A request's id, or its first eight characters: a reference, not words.
+_REFERENCE = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{8,32}\b")
 #: Said by an officer in English, and the reason a request was denied: data, not words.
 REASON = "Zaandam Kruidvat reasonable"
 #: Symbols written the same in Dutch and English: sizes, the time standard, the currency.
@@ -140,7 +145,7 @@ def _data(answer: dict[str, Any], app: Flask) -> set[str]:
 def _unmarked(text: str, data: set[str]) -> list[str]:
     """The words outside the marks that are not data."""
     # A link is an address, not words; the marks go, with what they hold.
-    bare = _MARKED.sub(" ", _LINK.sub(" ", " ".join(text.split())))
+    bare = _REFERENCE.sub(" ", _MARKED.sub(" ", _LINK.sub(" ", " ".join(text.split()))))
     return sorted({word for word in _WORD.findall(bare) if word not in data})
 
 
@@ -201,3 +206,170 @@ def test_the_access_answer_has_no_word_outside_the_catalogue(data_of_the_shop):
     for subject, body in data_of_the_shop["mails"]:
         assert _unmarked(subject, data) == [], subject
         assert _unmarked(body, data) == [], subject
+
+
+def _checked(texts: Iterable[tuple[str, str]], data: set[str]) -> None:
+    """Fails on a word outside the marks in any of the (what, text) pairs."""
+    found = {what: words for what, text in texts if (words := _unmarked(text, data))}
+    assert found == {}
+
+
+def _letter(client: Any, inbox: Any, data: set[str]) -> list[tuple[str, str]]:
+    """The newest outcome letter, its page and the mails about it, as (what, text)."""
+    documents = _documents(client, inbox, DEMO_EMAIL)
+    assert OPEN in documents["pdf"]
+    return [("letter", documents["pdf"]), ("page", documents["page"]),
+            *(("mail " + subject, subject + " " + body)
+              for subject, body in _mail_texts(inbox, DEMO_EMAIL))]
+
+
+def _decided(client: Any, run_jobs: Any, token: str, request_id: str,
+             choices: dict[str, Any] | None = None) -> None:
+    """The officer approves, and does by hand what a system cannot, saying so."""
+    client.post(f"/api/v1/requests/{request_id}/approve", headers=_auth(token),
+                json=choices or {})
+    run_jobs()
+    status = client.get(f"/api/v1/requests/{request_id}", headers=_auth(token)).json
+    for task in status["tasks"]:
+        if task["status"] == "manual":
+            client.post(f"/api/v1/requests/{request_id}/tasks/{task['id']}/complete",
+                        headers=_auth(token), json={"note": REASON})
+    run_jobs()
+    final = client.get(f"/api/v1/requests/{request_id}", headers=_auth(token)).json
+    assert final["status"] == "completed", final
+
+
+def _notices(inbox: Any) -> list[tuple[str, str]]:
+    """Every notice to a recipient, as (what, text)."""
+    notices = [(f"notice to {m['To']}", f"{m['Subject']} {text_of(m)}")
+               for m in inbox.messages if str(m["Subject"]).count("Art. 19")
+               or str(m["Subject"]).count("Art. 21")]
+    return notices
+
+
+def test_the_erasure_letter_and_its_notices(data_of_the_shop, client, inbox, run_jobs,
+                                            officer_token):
+    """The erasure's letter, the mails to the person and every recipient's notice."""
+    data = data_of_the_shop["data"]
+    inbox.clear()
+    request_id = confirm_request(client, inbox, run_jobs,
+                                 {"email": DEMO_EMAIL, "type": "erasure", "language": "nl"})
+    _decided(client, run_jobs, officer_token, request_id)
+    notices = _notices(inbox)
+    assert notices, "recipients are told"
+    _checked([*_letter(client, inbox, data), *notices], data)
+
+
+def test_the_correction_letter_and_its_notices(data_of_the_shop, client, inbox, run_jobs,
+                                               officer_token):
+    """A correction of an address: the letter names the fields by their labels."""
+    data = data_of_the_shop["data"] | set(_WORD.findall("Haarlem Zijlweg"))
+    inbox.clear()
+    request_id = confirm_request(client, inbox, run_jobs, {
+        "email": DEMO_EMAIL, "type": "rectification", "language": "nl",
+        "corrections": {"street": "Zijlweg 12", "city": "Haarlem"}})
+    _decided(client, run_jobs, officer_token, request_id)
+    texts = _letter(client, inbox, data)
+    assert any("Zijlweg" in text for _, text in texts)
+    _checked([*texts, *_notices(inbox)], data)
+
+
+@pytest.mark.parametrize("payload", [
+    {"type": "objection"},
+    {"type": "restriction", "ground": "accuracy_contested"},
+], ids=["objection", "restriction"])
+def test_the_objection_and_restriction_letters(data_of_the_shop, client, inbox, run_jobs,
+                                               officer_token, payload):
+    """An objection to direct marketing and a restriction: letters, mails and notices."""
+    data = data_of_the_shop["data"]
+    inbox.clear()
+    request_id = confirm_request(client, inbox, run_jobs,
+                                 {"email": DEMO_EMAIL, "language": "nl", **payload})
+    _decided(client, run_jobs, officer_token, request_id)
+    texts = _letter(client, inbox, data)
+    if payload["type"] == "restriction":
+        client.post(f"/api/v1/requests/{request_id}/lift-restriction",
+                    headers=_auth(officer_token), json={"reason": REASON})
+        run_jobs()
+        texts += [(f"mail {s}", f"{s} {b}") for s, b in _mail_texts(inbox, DEMO_EMAIL)]
+    _checked([*texts, *_notices(inbox)], data)
+
+
+def test_the_weighed_objection_and_the_refusal(data_of_the_shop, client, inbox, run_jobs,
+                                               officer_token):
+    """An objection on the person's situation, weighed and upheld, and a request refused:
+    the letter and every mail."""
+    data = data_of_the_shop["data"]
+    inbox.clear()
+    weighed = confirm_request(client, inbox, run_jobs, {
+        "email": DEMO_EMAIL, "type": "objection", "language": "nl",
+        "objection_to": "legitimate_interests", "details": REASON})
+    _decided(client, run_jobs, officer_token, weighed,
+             {"categories": {"support.support_notes": "erase",
+                             "support.contact_messages": "restrict"}})
+    texts = _letter(client, inbox, data)
+    inbox.clear()
+    refused = confirm_request(client, inbox, run_jobs,
+                              {"email": DEMO_EMAIL, "type": "erasure", "language": "nl"})
+    client.post(f"/api/v1/requests/{refused}/deny", headers=_auth(officer_token),
+                json={"reason": REASON})
+    run_jobs()
+    texts += [(f"mail {s}", f"{s} {b}") for s, b in _mail_texts(inbox, DEMO_EMAIL)]
+    assert any(REASON in text for _, text in texts)
+    _checked([*texts, *_notices(inbox)], data)
+
+
+#: The fields of the shop that hold codes: each must be shown by a label, never as stored.
+CODED = {("orders", "orders"): {"status", "payment_method"},
+         ("accounts", "account"): {"payment_method"},
+         ("subscriptions", "subscriptions"): {"status", "payment_method"},
+         ("support", "support_notes"): {"channel"},
+         ("marketing", "marketing_consents"): {"source"}}
+
+
+def test_the_shop_s_codes_are_labelled_and_so_not_taken_for_data(pseudo_app):
+    """The test above takes every field's value for data but the codes a category labels:
+    the shop's connectors label every field that holds codes."""
+    with pseudo_app.app_context():
+        registry = current_registry()
+        for (connector, name), fields in CODED.items():
+            [category] = [c for c in registry.get_class(connector).categories
+                          if c.name == name]
+            assert fields <= set(category.values), (connector, name)
+
+
+def test_every_mail_to_the_person(data_of_the_shop, pseudo_app, client, inbox, run_jobs,
+                                  officer_token):
+    """The mails no flow above sends, composed for a real request as the worker does: the
+    reminder to confirm, the extension, the delay, the PDF sent after the JSON, the weighed
+    objection's, and the follow-up of an erasure that carried on."""
+    data = data_of_the_shop["data"]
+    inbox.clear()
+    request_id = confirm_request(client, inbox, run_jobs,
+                                 {"email": DEMO_EMAIL, "type": "erasure", "language": "nl"})
+    _decided(client, run_jobs, officer_token, request_id)
+    letter = json.loads(_documents(client, inbox, DEMO_EMAIL)["json"])
+    items = [{**item, "done": "minimised", "was_blocked": REASON} for item in
+             letter["minimised"]] + [{**item, "done": "erased"} for item in letter["erased"]]
+    assert items
+    kinds = [mails.MailKind.VERIFY_REMINDER, mails.MailKind.EXTENDED,
+             mails.MailKind.DELAYED, mails.MailKind.DOCUMENT_READY,
+             mails.MailKind.OBJECTION_WEIGHED, mails.MailKind.RESTRICTION_LIFTING]
+    texts = []
+    with pseudo_app.app_context():
+        request = db.session.get(DsarRequest, request_id)
+        request.extension_reason = REASON  # as the officer gives it when extending
+        for kind in [*kinds, f"{mails.FOLLOW_UP_PREFIX}now"]:
+            owed = OutgoingMail(request_id=request_id, kind=str(kind),
+                                payload={"items": items, "reason": REASON})
+            message = mails.compose(owed, request)
+            texts.append((str(kind), f"{message.subject} {message.body} "
+                                     f"{_visible(message.html or '')}"))
+            assert OPEN in message.body, kind
+    assert {str(kind) for kind in mails.MailKind} <= {
+        kind for kind, _ in texts} | SENT_IN_THE_FLOWS
+    _checked(texts, data)
+
+
+#: The mails to the person that the tests above receive from a real flow.
+SENT_IN_THE_FLOWS = {"verify", "answer_ready", "denied"}
