@@ -385,3 +385,39 @@ def test_a_legal_duty_s_period_is_one_number_for_the_planner_and_the_answer():
         "on_erasure": "minimise", "anchor": "completed_at", "retain_years": 7,
         "keep": ["order_number"], "legal_basis": "a law", "kept": {"open": "7 years after"}}})
     assert rules["orders"].kept.end({"completed_at": "2020-02-29"}) == date(2027, 2, 28)
+
+
+def test_a_field_or_code_without_a_label_is_shown_in_words_and_flagged_to_the_officer(
+    app, client, inbox, run_jobs
+):
+    """A connector that gives its fields no labels: the answer shows them as words, never
+    as `snake_case`, and the officer is told which they are."""
+    notes = Category(name="notes", title="Notes in the archive", fields=("note_text", "kind"),
+                     purpose="p", legal_basis="l", recipients=(), retention="r", source="s",
+                     basis=("consent",), labels={"note_text": "note"},
+                     values={"kind": {"memo": "memo"}})
+
+    class Unlabelled(ArchiveConnector):
+        """The archive, with a field and a code it gives no label."""
+
+        categories = (notes,)
+
+        def export(self, subject):
+            """One note, of a kind it has no word for."""
+            yield Record(category="notes", key="1",
+                         data={"note_text": "an old note", "kind": "old_memo"})
+
+    app.extensions["dsar.connectors"] = ConnectorRegistry({"archive": Unlabelled})
+    request_id, data, text = _answer(client, inbox, run_jobs, "nora@example.org")
+    [found] = _categories(data).values()
+    assert found["records"][0]["data"] == {"note_text": "an old note", "kind": "old_memo"}
+    assert "Kind" in text and "old memo" in text and "old_memo" not in text
+    with app.app_context():
+        [note] = db.session.scalars(select(RequestEvent.note).where(
+            RequestEvent.request_id == request_id, RequestEvent.kind == "labels_unknown"))
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+    assert note == "archive.notes: kind, kind 'old_memo'"
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
+    page = client.get(f"/console/requests/{request_id}").text
+    assert "as their names in words" in page and "archive.notes: kind" in page
