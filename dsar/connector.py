@@ -115,6 +115,14 @@ class Category:
         stopped_field: the field a withdrawal of consent or a restriction sets on each
             record (a consent's `withdrawn_at`), by which dsar checks it was done. Without
             one, the privacy officer confirms it by hand.
+        labels: each field as a person reads it in the middle of a sentence ("order
+            number", "IP address"), marked `translatable(...)`: the answer's tables, the
+            outcome letters and the notices name fields by it. A field without one is
+            flagged to the privacy officer and shown as its name in words.
+        values: for fields that hold codes, each stored value as a person reads it
+            (status "paid" → "paid", payment method "creditcard" → "credit card"), marked
+            `translatable(...)`. The JSON answer keeps the stored value; the readable
+            answer shows the label. A code without one is flagged to the privacy officer.
     """
 
     name: str
@@ -129,6 +137,9 @@ class Category:
     basis: tuple[LegalBasis, ...] = field(default=(), kw_only=True)
     direct_marketing: bool = field(default=False, kw_only=True)
     stopped_field: str | None = field(default=None, kw_only=True)
+    labels: Mapping[str, str] = field(default_factory=dict, kw_only=True, hash=False)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict, kw_only=True,
+                                                    hash=False)
 
     def __post_init__(self) -> None:
         """Takes the grounds as their names too ("contract"); refuses one that is not."""

@@ -375,7 +375,7 @@ def test_an_erasure_held_up_by_contracts_carries_on_by_itself_when_they_end(
     notices = [" ".join(text_of(m).split()) for m in inbox.messages
                if str(m["Subject"]).startswith("Art. 19")]
     for key in open_orders:
-        assert any(f"order {key}" in notice or f"bestelling {key}" in notice
+        assert any(f"order number {key}" in notice or f"bestelnummer {key}" in notice
                    for notice in notices), key
 
     _, data, _ = _answer(client, inbox, run_jobs)
@@ -522,3 +522,39 @@ def _answer_of(client, inbox, email=DEMO_EMAIL):
     link = link_in(mail)
     data = json.loads(download(client, link + "/report.json").data)
     return link, data, _pdf_text(client, link + "/report.pdf")
+
+
+def test_a_field_or_code_without_a_label_is_shown_in_words_and_flagged_to_the_officer(
+    app, client, inbox, run_jobs
+):
+    """A connector that gives its fields no labels: the answer shows them as words, never
+    as `snake_case`, and the officer is told which they are."""
+    notes = Category(name="notes", title="Notes in the archive", fields=("note_text", "kind"),
+                     purpose="p", legal_basis="l", recipients=(), retention="r", source="s",
+                     basis=("consent",), labels={"note_text": "note"},
+                     values={"kind": {"memo": "memo"}})
+
+    class Unlabelled(ArchiveConnector):
+        """The archive, with a field and a code it gives no label."""
+
+        categories = (notes,)
+
+        def export(self, subject):
+            """One note, of a kind it has no word for."""
+            yield Record(category="notes", key="1",
+                         data={"note_text": "an old note", "kind": "old_memo"})
+
+    app.extensions["dsar.connectors"] = ConnectorRegistry({"archive": Unlabelled})
+    request_id, data, text = _answer(client, inbox, run_jobs, "nora@example.org")
+    [found] = _categories(data).values()
+    assert found["records"][0]["data"] == {"note_text": "an old note", "kind": "old_memo"}
+    assert "Kind" in text and "old memo" in text and "old_memo" not in text
+    with app.app_context():
+        [note] = db.session.scalars(select(RequestEvent.note).where(
+            RequestEvent.request_id == request_id, RequestEvent.kind == "labels_unknown"))
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+    assert note == "archive.notes: kind, kind 'old_memo'"
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
+    page = client.get(f"/console/requests/{request_id}").text
+    assert "as their names in words" in page and "archive.notes: kind" in page

@@ -112,6 +112,10 @@ def test_the_example_declares_three_categories_with_its_texts():
     assert cls.translations is None
     assert all(c.basis == (LegalBasis.CONTRACT,) and not c.direct_marketing
                for c in cls.categories)
+    members = cls.categories[0]
+    assert members.labels["joined_at"] == "date joined"
+    assert members.values == {"tier": {"bronze": "bronze", "silver": "silver", "gold": "gold"}}
+    assert all(set(c.labels) == set(c.fields) for c in cls.categories), "every field labelled"
 
 
 @pytest.mark.parametrize(("change", "named"), [
@@ -146,6 +150,17 @@ def test_the_example_declares_three_categories_with_its_texts():
      "[[categories]] #1 (members): basis: name one or more grounds of Art. 6(1)"),
     (('basis = ["contract"]', 'basis = ["contract"]\ndirect_marketing = "yes"'),
      "[[categories]] #1 (members): direct_marketing: must be true or false"),
+    (('joined_at = "date joined"', 'joined = "date joined"'),
+     "[[categories]] #1 (members): labels: joined must be among the category's fields"),
+    (('joined_at = "date joined"', 'joined_at = ""'),
+     "[[categories]] #1 (members): labels.joined_at: must be a text that is not empty"),
+    (('values = { tier = { bronze', 'values = { rank = { bronze'),
+     "[[categories]] #1 (members): values: rank must be among the category's fields"),
+    (('values = { tier = { bronze = "bronze", silver = "silver", gold = "gold" } }',
+      'values = { tier = "gold" }'),
+     "[[categories]] #1 (members): values: must be a table of field = { value = \"label\" }"),
+    (('gold = "gold" }', 'gold = 3 }'),
+     "[[categories]] #1 (members): values.tier.gold: must be a text that is not empty"),
 ])
 def test_a_declaration_with_a_mistake_is_refused_naming_it(tmp_path, change, named):
     """Each mistake is refused with the file, the place and the key, and what is wrong."""

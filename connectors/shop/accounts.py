@@ -16,6 +16,7 @@ from connectors.shop.database import (
     streamed,
 )
 from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
+from connectors.shop.labels import PAYMENT_METHODS, labels_for
 from connectors.shop.mentions import erase_mentions
 from connectors.shop.records import row_data
 from connectors.shop.rectification import (
@@ -95,6 +96,8 @@ class AccountsConnector(Connector):
             basis=(LegalBasis.CONTRACT,),
             title=translatable("Your account"),
             fields=ACCOUNT_FIELDS,
+            labels=labels_for(ACCOUNT_FIELDS),
+            values={"payment_method": PAYMENT_METHODS},
             purpose=translatable(
                 "Creating your website account, where you can log in to view, change and/or "
                 'delete data; "so that you do not have to fill in everything all the time and '

@@ -15,6 +15,7 @@ from connectors.shop.database import (
     streamed,
 )
 from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
+from connectors.shop.labels import CONSENT_SOURCES, labels_for
 from connectors.shop.records import row_data
 from connectors.shop.schema import customers, marketing_consents
 from connectors.shop.subjects import customer_ids_of
@@ -66,6 +67,8 @@ class MarketingConnector(Connector):
             direct_marketing=True,
             title=translatable("Your consent to e-mails with offers"),
             fields=CONSENT_FIELDS,
+            labels=labels_for(CONSENT_FIELDS),
+            values={"source": CONSENT_SOURCES},
             purpose=translatable(
                 "Sending emails with offers (privacy policy, processing purposes)."),
             legal_basis=translatable(

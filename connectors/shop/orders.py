@@ -21,6 +21,7 @@ from connectors.shop.erasure import (
     plan_erasure,
     write_erasure,
 )
+from connectors.shop.labels import ORDER_STATUSES, PAYMENT_METHODS, labels_for
 from connectors.shop.records import row_data
 from connectors.shop.rectification import (
     CarrierCopies,
@@ -166,6 +167,8 @@ class OrdersConnector(Connector):
             basis=(LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONTRACT),
             title=translatable("Your orders"),
             fields=(*ORDER_FIELDS, "lines"),
+            labels=labels_for((*ORDER_FIELDS, "lines")),
+            values={"status": ORDER_STATUSES, "payment_method": PAYMENT_METHODS},
             purpose=translatable(
                 'Processing an order: "When you place an order with us, we use your personal '
                 'data for proper processing of the order" (privacy policy, section 3).'
@@ -197,6 +200,7 @@ class OrdersConnector(Connector):
             basis=(LegalBasis.CONTRACT,),
             title=translatable("Deliveries of your orders"),
             fields=SHIPMENT_FIELDS,
+            labels=labels_for(SHIPMENT_FIELDS),
             purpose=translatable(
                 'Delivery of your order: "We can then pass on your personal data to our '
                 'delivery service to deliver the order to you" (privacy policy, section 3).'
@@ -209,7 +213,10 @@ class OrdersConnector(Connector):
                 translatable("The carrier of the shipment (PostNL or DHL), which receives the "
                              "recipient's name, address and phone number."),
             ),
-            retention=f"As the order it delivers: {_ORDER_RETENTION}",
+            retention=translatable(
+                'As the order it delivers: "We keep this information until your order is '
+                'completed and seven years later (legal retention)."'
+            ),
             source=translatable(
                 "You, with the delivery address of your order; the tracking number comes from "
                 "the carrier."

@@ -15,6 +15,7 @@ from connectors.shop.erasure import (
     carry_out,
     decisions_by_category,
 )
+from connectors.shop.labels import PAYMENT_METHODS, SUBSCRIPTION_STATUSES, labels_for
 from connectors.shop.records import row_data
 from connectors.shop.rectification import checked, corrections_in, write_corrections
 from connectors.shop.schema import customers, subscriptions
@@ -94,6 +95,8 @@ class SubscriptionsConnector(Connector):
             basis=(LegalBasis.CONTRACT, LegalBasis.LEGAL_OBLIGATION),
             title=translatable("Your subscriptions"),
             fields=SUBSCRIPTION_FIELDS,
+            labels=labels_for(SUBSCRIPTION_FIELDS),
+            values={"status": SUBSCRIPTION_STATUSES, "payment_method": PAYMENT_METHODS},
             purpose=translatable(
                 'Taking out a subscription: "we use your personal data to process the payment" '
                 "(privacy policy, section 2)."

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, Select, or_, select
 
 from connectors.shop.database import email_matches, shop_database_url, shop_engine, streamed
 from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
+from connectors.shop.labels import CHANNELS, labels_for
 from connectors.shop.records import row_data
 from connectors.shop.redaction import (
     REDACTED_FLAG,
@@ -81,6 +82,7 @@ class SupportConnector(Connector):
             basis=(LegalBasis.LEGITIMATE_INTERESTS,),
             title=translatable("Your messages through the contact form"),
             fields=MESSAGE_FIELDS,
+            labels=labels_for(MESSAGE_FIELDS),
             purpose=translatable(
                 'Processing questions via the contact form; "This way we have the information '
                 "at hand for follow-up questions. It also allows us to train our customer "
@@ -111,6 +113,8 @@ class SupportConnector(Connector):
             basis=(LegalBasis.LEGITIMATE_INTERESTS,),
             title=translatable("Customer service notes about you"),
             fields=NOTE_FIELDS,
+            labels=labels_for(NOTE_FIELDS, body=translatable("note")),
+            values={"channel": CHANNELS},
             purpose=translatable(
                 'Processing questions to customer service: "To help you quickly with questions, '
                 'we use your data and make notes that we keep. Handy if you contact us again." '

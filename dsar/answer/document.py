@@ -231,7 +231,7 @@ def _piece(
     labels = labels_of(category)
     for record in records:
         flags = record.get("flags", ())
-        cells = row({**record["data"], KEPT_UNTIL: _kept(record)}, columns)
+        cells = row({**record["data"], KEPT_UNTIL: _kept(record)}, columns, category.values)
         if REDACTION_FLAGS.intersection(flags):
             cells[0] = f"* {cells[0]}"
             piece.flagged = True

@@ -29,33 +29,62 @@ DEFAULT_CURRENCY = "EUR"
 
 
 def columns_of(category: Category) -> tuple[Column, ...]:
-    """The columns of a category's table: those it declares, or its first fields."""
+    """The columns of a category's table: those it declares, or its first fields, each
+    headed by its label."""
     if category.columns:
         return category.columns
     return tuple(
-        Column(name.replace("_", " ").capitalize(), (name,))
+        Column(_capitalised(field_label(category.labels, name)), (name,))
         for name in category.fields[:DEFAULT_COLUMN_COUNT]
     )
 
 
 def labels_of(category: Category) -> dict[str, str]:
-    """The heading a person reads for each field shown in the category's table."""
-    return {field: column.label for column in columns_of(category) for field in column.fields}
+    """Each field of the category as a person reads it mid-sentence: its declared label,
+    else the heading of the table column that shows it."""
+    headings = {field: column.label.lower()
+                for column in columns_of(category) for field in column.fields}
+    return {**headings, **category.labels}
 
 
 def field_label(labels: Mapping[str, str], field: str) -> str:
-    """A field as a person reads it: its column's heading, else its name in words."""
-    return labels.get(field, field.replace("_", " ")).lower()
+    """A field as a person reads it: its label, else its name in words ("ship city")."""
+    return labels.get(field) or in_words(field)
 
 
-def row(data: Mapping[str, Any], columns: Sequence[Column]) -> list[str]:
-    """One record as the cells of its table row."""
-    return [cell(data, column) for column in columns]
+def in_words(name: str) -> str:
+    """A program's name for a field or a code as words: "ship_postal_code" → "ship
+    postal code". What a person reads when the connector gives no label."""
+    return " ".join(name.replace("_", " ").split())
 
 
-def cell(data: Mapping[str, Any], column: Column) -> str:
+def unlabelled(category: Category) -> list[str]:
+    """The fields of a category that have no label of their own."""
+    return [name for name in category.fields if not category.labels.get(name)]
+
+
+def unlabelled_value(category: Category, data: Mapping[str, Any]) -> list[str]:
+    """The coded values of one record that the category gives no label
+    ("status 'refunded'")."""
+    return [f"{name} {value!r}" for name, labelled in category.values.items()
+            if (value := data.get(name)) not in (None, "") and str(value) not in labelled]
+
+
+def row(data: Mapping[str, Any], columns: Sequence[Column],
+        codes: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
+    """One record as the cells of its table row, codes shown by their labels in `codes`
+    (a category's `values`)."""
+    return [cell(data, column, codes) for column in columns]
+
+
+def cell(data: Mapping[str, Any], column: Column,
+         codes: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """One column of a record as text."""
+    codes = codes or {}
     values = [data.get(name) for name in column.fields]
+    if column.kind == ColumnKind.TEXT and codes:
+        values = [_coded(codes.get(name), value) for name, value in zip(
+            column.fields, values, strict=True)]
     if column.kind == ColumnKind.DATE:
         return ", ".join(filter(None, (_date_text(v) for v in values)))
     if column.kind == ColumnKind.MONEY:
@@ -64,6 +93,18 @@ def cell(data: Mapping[str, Any], column: Column) -> str:
     if column.kind == ColumnKind.COUNT:
         return ", ".join(_items(len(v)) for v in values if isinstance(v, list))
     return ", ".join(_text(v) for v in values if v not in (None, "", [], {}))
+
+
+def _coded(labelled: Mapping[str, str] | None, value: Any) -> Any:
+    """A value through the labels of its codes, when its field has them."""
+    if labelled is None or value in (None, "") or isinstance(value, list | dict):
+        return value
+    return labelled.get(str(value)) or in_words(str(value))
+
+
+def _capitalised(text: str) -> str:
+    """A label as a heading: its first letter a capital, the rest as written."""
+    return text[:1].upper() + text[1:]
 
 
 def record_day(data: Mapping[str, Any], columns: Sequence[Column]) -> date | None:

@@ -52,6 +52,8 @@ class Found:
     recipients: tuple[Mapping[str, Any], ...] | None = None
     # Filled as the records are read: those kept past the end their retention rule gives.
     past_end: list[dict[str, str]] = field(default_factory=list)
+    # Filled as the records are read: codes the category gives no label ("status 'x'").
+    unlabelled_values: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

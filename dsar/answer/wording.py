@@ -17,6 +17,7 @@ from functools import lru_cache
 from babel.support import NullTranslations, Translations
 from flask_babel import get_locale, gettext
 
+from dsar.answer.readable import field_label, labels_of
 from dsar.connector import Category, Connector
 from dsar.registry import current_registry
 
@@ -55,6 +56,9 @@ def localised(category: Category, words: Translate) -> Category:
         source=words(category.source),
         columns=tuple(replace(column, label=words(column.label))
                       for column in category.columns),
+        labels={field: words(label) for field, label in category.labels.items()},
+        values={field: {code: words(label) for code, label in labelled.items()}
+                for field, labelled in category.values.items()},
     )
 
 
@@ -68,6 +72,17 @@ def connector_title(connector: str) -> str:
     return for_connector(cls)(cls.title)
 
 
+def described(connector: str, name: str) -> Category | None:
+    """One of a connector's categories, described in the language of the answer; None
+    when the connector does not hold it or is no longer installed."""
+    try:
+        cls = current_registry().get_class(connector)
+    except KeyError:
+        return None
+    declared = next((c for c in cls.categories if c.name == name), None)
+    return localised(declared, for_connector(cls)) if declared else None
+
+
 def category_title(connector: str, name: str) -> str:
     """What a customer calls one of a connector's categories, in the language of the
     answer; its name when the connector does not hold it or is no longer installed."""
@@ -76,6 +91,26 @@ def category_title(connector: str, name: str) -> str:
     except KeyError:
         return name
     return for_connector(cls)(cls.category_title(name))
+
+
+class FieldWords:
+    """Fields named in a letter or a notice as a person reads them, in the language of
+    the answer; it notes each field whose connector gives it no label (`missing`,
+    "orders.orders: ship_city"), for the privacy officer."""
+
+    def __init__(self) -> None:
+        """Starts with no category looked up and nothing missing."""
+        self.missing: set[str] = set()
+        self._categories: dict[tuple[str, str], Category | None] = {}
+
+    def __call__(self, connector: str, category: str, field: str) -> str:
+        """One field of a connector's category, as a label."""
+        if (connector, category) not in self._categories:
+            self._categories[connector, category] = described(connector, category)
+        found = self._categories[connector, category]
+        if found is None or not found.labels.get(field):
+            self.missing.add(f"{connector}.{category}: {field}")
+        return field_label(labels_of(found) if found else {}, field)
 
 
 @lru_cache(maxsize=32)

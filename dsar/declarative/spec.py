@@ -35,7 +35,7 @@ _TOP_KEYS = ("name", "title", "database_url_env", "categories")
 _CATEGORY_KEYS = (
     "name", "title", "purpose", "legal_basis", "recipients", "retention", "source", "table",
     "key", "fields", "columns", "match", "on_erase", "clear", "correctable", "rule", "basis",
-    "direct_marketing",
+    "direct_marketing", "labels", "values",
 )
 _REQUIRED = ("name", "title", "purpose", "legal_basis", "recipients", "retention", "source",
              "table", "key", "fields", "match", "on_erase")
@@ -259,6 +259,8 @@ def _category(reader: _Reader) -> CategorySpec:
         retention=translatable(reader.text("retention")),
         source=translatable(reader.text("source")),
         columns=_columns(reader, fields),
+        labels=_labels(reader, fields),
+        values=_values(reader, fields),
         basis=_basis(reader),
         direct_marketing=reader.flag("direct_marketing"),
     )
@@ -346,6 +348,34 @@ def _columns(reader: _Reader, fields: tuple[str, ...]) -> tuple[Column, ...]:
                        f"not {kind!r}")
         columns.append(Column(translatable(inner.text("label")), shown, ColumnKind(kind)))
     return tuple(columns)
+
+
+def _labels(reader: _Reader, fields: tuple[str, ...]) -> dict[str, str]:
+    """The category's `labels`: each exported field as a person reads it mid-sentence
+    (`labels = { joined_at = "date joined" }`). A field left out is shown as its name in
+    words, and the privacy officer is told."""
+    raw = reader.raw.get("labels", {})
+    if not isinstance(raw, Mapping):
+        reader.fail("labels", 'must be a table of field = "label", e.g. labels = '
+                    '{ joined_at = "date joined" }')
+    reader.within("labels", list(raw), fields)
+    inner = _Reader(reader.path, reader.where, raw, prefix="labels.")
+    return {name: translatable(inner.text(name)) for name in raw}
+
+
+def _values(reader: _Reader, fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The category's `values`: for a field holding codes, each stored value as a person
+    reads it (`values = { tier = { gold = "gold member" } }`)."""
+    raw = reader.raw.get("values", {})
+    if not isinstance(raw, Mapping) or not all(isinstance(v, Mapping) for v in raw.values()):
+        reader.fail("values", 'must be a table of field = { value = "label" }, e.g. '
+                    'values = { tier = { gold = "gold member" } }')
+    reader.within("values", list(raw), fields)
+    coded = {}
+    for name, labelled in raw.items():
+        inner = _Reader(reader.path, reader.where, labelled, prefix=f"values.{name}.")
+        coded[name] = {str(code): translatable(inner.text(code)) for code in labelled}
+    return coded
 
 
 class _Reader:

@@ -59,14 +59,18 @@ class Receipt:
         return self.condition_in()
 
     def condition_in(self, labels: Mapping[str, str] | None = None,
-                     translate: Callable[[str], str] = lambda text: text) -> str | None:
-        """The `when` in words, its field by its heading in `labels` where it has one."""
+                     translate: Callable[[str], str] = lambda text: text,
+                     codes: Mapping[str, Mapping[str, str]] | None = None) -> str | None:
+        """The `when` in words, its field by its label in `labels` and its values by their
+        labels in `codes` (a category's `values`) where they have one."""
         if self.when is None:
             return None
         field, values = self.when
+        named = (codes or {}).get(field, {})
         return translate("{field} {values}").format(
-            field=(labels or {}).get(field, field.replace("_", " ")).lower(),
-            values=translate(" or ").join(sorted(values)))
+            field=_label(labels or {}, field),
+            values=translate(" or ").join(sorted(named.get(value) or value
+                                                 for value in values)))
 
     def received(self, fields: Sequence[str]) -> list[str]:
         """Which of `fields` the recipient receives."""
@@ -132,10 +136,11 @@ class Register:
 
 def describe(recipient: Recipient, receipt: Receipt,
              labels: Mapping[str, str] | None = None,
-             translate: Callable[[str], str] = lambda text: text) -> str:
-    """A recipient of a category as the answer names it, its fields by their `labels` (the
-    headings a person reads in the answer's tables) where they have one, in the words
-    `translate` gives."""
+             translate: Callable[[str], str] = lambda text: text,
+             codes: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A recipient of a category as the answer names it, its fields by their `labels` (as
+    a person reads them mid-sentence) and their codes by `codes` where they have one, in
+    the words `translate` gives."""
     labels = labels or {}
     where = recipient.country
     if recipient.transfer:
@@ -144,14 +149,18 @@ def describe(recipient: Recipient, receipt: Receipt,
     if "*" in receipt.fields:
         what = translate("all of it")
     else:
-        named = (labels.get(field, field.replace("_", " ")).lower() for field in receipt.fields)
-        what = ", ".join(dict.fromkeys(named))
-    condition = receipt.condition_in(labels, translate)
+        what = ", ".join(dict.fromkeys(_label(labels, field) for field in receipt.fields))
+    condition = receipt.condition_in(labels, translate, codes)
     text = translate("{name} ({where}), {role}: {purpose}; receives {what}").format(
         name=recipient.name, where=where, role=translate(ROLES[recipient.role]),
         purpose=translate(recipient.purpose), what=what)
     return text + (translate(" (for {condition})").format(condition=condition)
                    if condition else "")
+
+
+def _label(labels: Mapping[str, str], field: str) -> str:
+    """A field by its label, else its name in words."""
+    return labels.get(field) or " ".join(field.replace("_", " ").split())
 
 
 def parse_register(data: Mapping[str, object]) -> Register:

@@ -44,7 +44,13 @@ from dsar.web.delivery import stored_file
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import OfficerError, create_officer
 from dsar.work import decisions, expiry, mails, tasks
-from dsar.work.content import BASIS_UNKNOWN, OVER_RETENTION, RECIPIENTS_UNKNOWN, found_records
+from dsar.work.content import (
+    BASIS_UNKNOWN,
+    LABELS_UNKNOWN,
+    OVER_RETENTION,
+    RECIPIENTS_UNKNOWN,
+    found_records,
+)
 from dsar.work.notices import RECIPIENTS_UNPLACED
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -104,6 +110,7 @@ def detail(request_id: str) -> ResponseReturnValue:
         recipients_unknown=[e.note for e in events if e.kind == RECIPIENTS_UNKNOWN],
         recipients_unplaced=[e.note for e in events if e.kind == RECIPIENTS_UNPLACED],
         basis_unknown=[e.note for e in events if e.kind == BASIS_UNKNOWN],
+        labels_unknown=[e.note for e in events if e.kind == LABELS_UNKNOWN],
         overdue_mail_ids=set(db.session.scalars(select(OutgoingMail.id).where(
             OutgoingMail.request_id == found.id, mails.overdue_filter()))),
     )

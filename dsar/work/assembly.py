@@ -20,12 +20,14 @@ from dsar.transitions import record_event, transition
 from dsar.work import decisions, documents, mails, objections, outcomes, plans
 from dsar.work.content import (
     BASIS_UNKNOWN,
+    LABELS_UNKNOWN,
     OVER_RETENTION,
     RECIPIENTS_UNKNOWN,
     answer_content,
     past_retention,
     unknown_recipients,
     without_basis,
+    without_labels,
 )
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,10 @@ def _store_access_json(request: DsarRequest) -> int:
         # Rights that depend on the ground (an objection, portability) cannot be worked out
         # for them by program; the officer must have the system say which it is.
         record_event(request, BASIS_UNKNOWN, actor="system", note=", ".join(baseless))
+    unlabelled = without_labels(sections)
+    if unlabelled:
+        # The answer shows them as their names in words; the system should give them labels.
+        record_event(request, LABELS_UNKNOWN, actor="system", note="; ".join(unlabelled))
     _note_past_retention(request, sections)
     db.session.commit()
     return int(head["summary"]["record_count"])

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext
 
 from dsar.answer import findings
-from dsar.answer.readable import day_text, labels_of
+from dsar.answer.readable import day_text, labels_of, unlabelled, unlabelled_value
 from dsar.answer.report import (
     ERASED_PAST_PERIOD,
     KEPT_BY_LAW,
@@ -41,6 +41,9 @@ OVER_RETENTION = "over_retention"
 RECIPIENTS_UNKNOWN = "recipients_unknown"
 #: The event that tells the officer an answer found categories without a structured basis.
 BASIS_UNKNOWN = "basis_unknown"
+#: The event that tells the officer an answer or letter names fields or codes a connector
+#: gives no label: they are shown as their names in words, in no language in particular.
+LABELS_UNKNOWN = "labels_unknown"
 #: What a record says of its keeping when the policy sets no period for its category.
 NO_PERIOD = translatable("no period set in our policy")
 
@@ -87,8 +90,8 @@ def recipients_of(connector: str, category: Category) -> tuple[dict[str, Any], .
          "country": recipient.country, "outside_eea": recipient.outside_eea,
          "safeguard": translate(recipient.safeguard or "") or None,
          "fields": list(receipt.fields),
-         "condition": receipt.condition_in(labels, translate),
-         "text": describe(recipient, receipt, labels, translate)}
+         "condition": receipt.condition_in(labels, translate, category.values),
+         "text": describe(recipient, receipt, labels, translate, category.values)}
         for recipient, receipt in named
     )
 
@@ -106,6 +109,20 @@ def past_retention(sections: list[Section]) -> str:
                 lines.append(f"{section.connector}.{found.category.name}: {count} "
                              f"record{'s' if count != 1 else ''}, ended from {since}")
     return "; ".join(lines)
+
+
+def without_labels(sections: list[Section]) -> list[str]:
+    """The fields and codes of the categories with records that their system gives no
+    label, per category ("orders.orders: ship_city, status 'refunded'"). Read after the
+    answer's records were read once."""
+    lines = []
+    for section in sections:
+        for found in section.found:
+            missing = [*unlabelled(found.category), *sorted(found.unlabelled_values)]
+            if found.count and missing:
+                lines.append(f"{section.connector}.{found.category.name}: "
+                             + ", ".join(missing))
+    return lines
 
 
 def without_basis(sections: list[Section]) -> list[str]:
@@ -148,12 +165,14 @@ def _sections(request: DsarRequest) -> list[Section]:
             category = localised(declared, words)
             summary = counted.get(category.name, {})
             past_end: list[dict[str, str]] = []
+            unlabelled_values: set[str] = set()
             found.append(Found(
                 category=category, count=int(summary.get("count", 0)),
                 first=summary.get("first"), last=summary.get("last"),
-                records=_reader(request, task.id, task.connector, category.name, past_end)
+                records=_reader(request, task.id, task.connector, category.name, past_end,
+                                (category, unlabelled_values))
                 if summary else _nothing,
-                past_end=past_end,
+                past_end=past_end, unlabelled_values=unlabelled_values,
                 recipients=recipients_of(cls.name, category),
             ))
         sections.append(Section(connector=cls.name, title=words(cls.title), found=found))
@@ -163,16 +182,18 @@ def _sections(request: DsarRequest) -> list[Section]:
 def _reader(
     request: DsarRequest, task_id: int, connector: str, category: str,
     past_end: list[dict[str, str]] | None = None,
+    codes: tuple[Category, set[str]] | None = None,
 ) -> Callable[[], Iterator[dict[str, Any]]]:
     """A function that reads one category's records anew each time it is called, each with
-    how long it is kept; a record kept past its end is flagged and noted in `past_end`."""
+    how long it is kept; a record kept past its end is flagged and noted in `past_end`, and
+    a code the category (the first of `codes`) gives no label is noted in the second."""
     request_id, redactions = request.id, list(request.redactions or [])
     rule = retention_rules().get(category)
     today = utcnow().date()
-    # Records an earlier erasure kept by law end when that duty ends, and say why.
     # Records erased since, as past their period (expiry): listed as they were, with when.
     expired = {item["key"]: item["on"] for item in request.erased_past_period or []
                if (item["connector"], item["category"]) == (connector, category)}
+    # Records an earlier erasure kept by law end when that duty ends, and say why.
     by_law = {hold.record_key: (hold.retain_until, hold.legal_basis)
               for hold in holds.current_holds(request.email, connector)
               if hold.category == category}
@@ -182,6 +203,8 @@ def _reader(
             past_end.clear()  # a second reading notes each record once, not twice
         for record in findings.records(request_id, task_id, category):
             record = redact(connector, category, record, redactions)
+            if codes is not None:
+                codes[1].update(unlabelled_value(codes[0], record["data"]))
             hold = by_law.get(record["key"])
             if hold is not None:
                 # Only the duty's stage is left: its fields, its law, its end.

@@ -12,14 +12,16 @@ from typing import Any
 
 from flask import current_app
 
-from dsar.answer.wording import category_title, connector_title, translate
+from dsar.answer.wording import FieldWords, category_title, connector_title, translate
 from dsar.clock import iso, utcnow
 from dsar.models import DsarRequest
 from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.planner import reworded
 from dsar.policy.rights import COMPLAINT, RIGHTS, worded
+from dsar.transitions import record_event
 from dsar.work import deferrals, holds, keeping, notices, objections, suppression, verifying
+from dsar.work.content import LABELS_UNKNOWN
 from dsar.work.notifier import get_notifier
 
 OUTCOME_FORMAT = "cplus-dsar-outcome"
@@ -30,17 +32,18 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
     its words in the language in force (`i18n.for_request`)."""
     kind = RequestType(request.type)
     outcome = _letter_frame(request)
+    words = FieldWords()
     if kind is RequestType.ERASURE:
-        _conclude_erasure(request, outcome)
+        _conclude_erasure(request, outcome, words)
         # Earlier answers are copies of the erased data: they go too, at once.
         keeping.delete_for_erasure(request)
     elif kind is RequestType.RECTIFICATION:
-        _conclude_rectification(request, outcome)
+        _conclude_rectification(request, outcome, words)
     elif kind is RequestType.OBJECTION:
         outcome["consent_withdrawn"] = _done(request, "withdraw_consent", {"withdrawn"},
                                              outcome["refused"])
         if objections.erases(request):  # an Art. 21(1) objection upheld
-            _conclude_erasure(request, outcome)
+            _conclude_erasure(request, outcome, words)
         outcome["objection"] = objections.conclude(request)
         _done(request, "restrict", {"restricted"}, outcome["refused"])  # refusals only
     elif kind is RequestType.RESTRICTION:
@@ -61,6 +64,10 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
         if t.note and (t.result or {}).get("resolution", {}).get("how") != verifying.REFUSED
     ]
     outcome["recipients_told"] = _tell_recipients(request)
+    if words.missing:
+        # The letter names them in words all the same; the system should give them labels.
+        record_event(request, LABELS_UNKNOWN, actor="system",
+                     note=", ".join(sorted(words.missing)))
     return outcome
 
 
@@ -101,7 +108,8 @@ def _letter_frame(request: DsarRequest) -> dict[str, Any]:
     }
 
 
-def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
+def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any],
+                      words: FieldWords) -> None:
     """Sorts the plan into erased, minimised, blocked and refused, and holds what is kept.
 
     A record is said erased or minimised only when, read again, it showed it, or the
@@ -130,6 +138,8 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
                 outcome["minimised"].append({
                     **item,
                     "kept": decision["keep_fields"],
+                    "kept_labels": [words(connector, decision["category"], name)
+                                    for name in decision["keep_fields"]],
                     "retained_until": decision["retain_until"],
                     "legal_basis": translate(basis) if (basis := decision["legal_basis"]) else None,
                     "reason": reworded(decision["reason"], translate),
@@ -146,7 +156,8 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any]) -> None:
                     outcome["offer_to_end_subscription"] = True
 
 
-def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> None:
+def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any],
+                            words: FieldWords) -> None:
     """Lists every correction made, where: those read again and found, or made by hand."""
     for task in request.tasks:
         if task.action != "rectify":
@@ -156,6 +167,7 @@ def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any]) -> No
                 "system": connector_title(task.connector),
                 "category": category_title(task.connector, change["category"]),
                 "key": change["key"], "field": change["field"],
+                "field_label": words(task.connector, change["category"], change["field"]),
             }
             how, said = verifying.standing(task, change["category"], change["key"],
                                            change["field"])

@@ -162,6 +162,17 @@ class LoyaltyConnector(Connector):
                 Column(translatable("Joined"), ("joined_at",), ColumnKind.DATE),
                 Column(translatable("Tier"), ("tier",)),
             ),
+            # Each field as a person reads it in a sentence ("Kept: name, date joined"),
+            # and each tier as a person reads it; report.json keeps the stored values.
+            labels={
+                "id": translatable("member number"),
+                "email": translatable("e-mail address"),
+                "name": translatable("name"),
+                "joined_at": translatable("date joined"),
+                "tier": translatable("tier"),
+            },
+            values={"tier": {"bronze": translatable("bronze"), "silver": translatable("silver"),
+                             "gold": translatable("gold")}},
         ),
         Category(
             name=POINTS,
@@ -182,6 +193,13 @@ class LoyaltyConnector(Connector):
                 Column(translatable("Points"), ("amount",)),
                 Column(translatable("For"), ("reason",)),
             ),
+            labels={
+                "id": translatable("number"),
+                "member_id": translatable("member number"),
+                "earned_at": translatable("date earned"),
+                "amount": translatable("points"),
+                "reason": translatable("earned for"),
+            },
         ),
         Category(
             name=REWARDS,
@@ -203,6 +221,12 @@ class LoyaltyConnector(Connector):
                 Column(translatable("Reward"), ("reward",)),
                 Column(translatable("Redeemed"), ("redeemed_at",), ColumnKind.DATE),
             ),
+            labels={
+                "id": translatable("number"),
+                "member_email": translatable("e-mail address"),
+                "reward": translatable("reward"),
+                "redeemed_at": translatable("date redeemed"),
+            },
         ),
     )
 
