@@ -109,13 +109,14 @@ def test_erasure_notices_name_each_record_as_the_recipient_knows_it_in_its_langu
             continue
         _, _, lines = told[CARRIERS[shipment["carrier"]]]
         [line] = [x for x in lines if shipment["tracking_number"] in x]
-        assert line.startswith(f"trackingnummer {shipment['tracking_number']}, bestelling "
+        assert line.startswith(f"trackingnummer {shipment['tracking_number']}, bestelnummer "
                                f"{order['order_number']}: "), line
     for order in orders:
         if ("orders", order["order_number"]) not in acted:
             continue
-        address, word = {"iDEAL": (MOLLIE, "bestelling"), "creditcard": (MOLLIE, "bestelling"),
-                         "PayPal": (PAYPAL, "order")}[order["payment_method"]]
+        address, word = {"iDEAL": (MOLLIE, "bestelnummer"), "creditcard": (MOLLIE,
+                         "bestelnummer"), "PayPal": (PAYPAL, "order number")}[
+                             order["payment_method"]]
         [line] = [x for x in told[address][2] if order["order_number"] in x]
         assert line.startswith(f"{word} {order['order_number']}, "), line
         assert order["payment_reference"] in line, line
@@ -124,11 +125,11 @@ def test_erasure_notices_name_each_record_as_the_recipient_knows_it_in_its_langu
     ended = [s for s in subscriptions if s["status"] == "cancelled"]
     assert ended and {s["payment_method"] for s in subscriptions} == {"SEPA direct debit"}
     [sepa] = [x for x in told[MOLLIE][2] if ended[0]["payment_details"] in x]
-    assert re.fullmatch(rf"payment details {ended[0]['payment_details']}: .+ gewist", sepa), sepa
+    assert re.fullmatch(rf"betaalgegevens {ended[0]['payment_details']}: .+ gewist", sepa), sepa
     # Brevo knows her by e-mail address: her account, orders and consents, typed four ways,
     # are one line, in English.
     [brevo] = told[BREVO][2]
-    assert re.fullmatch(rf"email {re.escape(DEMO_EMAIL)}: .+ erased", brevo, re.IGNORECASE)
+    assert re.fullmatch(rf"e-mail address {re.escape(DEMO_EMAIL)}: .+ erased", brevo, re.IGNORECASE)
 
 
 def test_an_address_correction_tells_the_sepa_provider_by_the_account_it_debits(
@@ -149,7 +150,7 @@ def test_an_address_correction_tells_the_sepa_provider_by_the_account_it_debits(
     subject, body, [line] = told[MOLLIE]
     assert subject == "Art. 19 AVG: persoonsgegevens die u ontving zijn verbeterd"
     assert body.startswith("Aan het privacyteam van Mollie B.V.")
-    assert line.startswith(f"payment details {active['payment_details']}: "), line
+    assert line.startswith(f"betaalgegevens {active['payment_details']}: "), line
     assert "verbeterd in" in line and all(value in line for value in corrections.values())
     assert _events(app, request_id, "notice_for_officer") == [], "settled from the record"
 

@@ -179,17 +179,17 @@ def test_erasure_does_what_the_plan_promised_row_by_row(
     # the register), PayPal in Luxembourg in English.
     carrier = told.get("privacy@postnl.example") or told["privacy@dhl.example"]
     assert carrier.startswith("Aan het privacyteam van ")
-    assert re.search(r"- trackingnummer \w+, bestelling CP-\d{4}-\d{6}: ", carrier), carrier
+    assert re.search(r"- trackingnummer \w+, bestelnummer CP-\d{4}-\d{6}: ", carrier), carrier
     assert "Bezorging van uw bestellingen" not in carrier, "the customer's title, not theirs"
     payments = {a: told[a] for a in ("privacy@payments.example", "privacy@paypal.example")
                 if a in told}
     assert payments, told.keys()
     for address, notice in payments.items():
         if address == "privacy@payments.example":
-            assert "- bestelling CP-" in notice and "Uw bestellingen" not in notice
+            assert "- bestelnummer CP-" in notice and "Uw bestellingen" not in notice
         else:
             assert notice.startswith("To the privacy team of ")
-            assert "- order CP-" in notice and "Your orders" not in notice
+            assert "- order number CP-" in notice and "Your orders" not in notice
         assert not re.search(r"delivered to|bezorgd aan|phone|telefoon|ip address", notice,
                              re.IGNORECASE), notice
 
