@@ -214,8 +214,9 @@ class OrdersConnector(Connector):
                              "recipient's name, address and phone number."),
             ),
             retention=translatable(
-                'As the order it delivers: "We keep this information until your order is '
-                'completed and seven years later (legal retention)."'
+                "With the order it delivers: seven years after it was handed to the carrier. "
+                "It is not part of the sales records the law obliges us to keep, so if you "
+                "ask us to erase your data, it is erased at once."
             ),
             source=translatable(
                 "You, with the delivery address of your order; the tracking number comes from "
