@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from dsar.clock import iso, utcnow
 from dsar.extensions import csrf, db
-from dsar.models import ConnectorTask, OutgoingMail, request_or_404
+from dsar.models import ConnectorTask, DsarRequest, OutgoingMail, request_or_404
 from dsar.policy.lifecycle import OPEN_STATUSES, RequestStatus, RequestType, TaskStatus
 from dsar.transitions import record_event
 from dsar.web.errors import error_response
@@ -190,9 +190,7 @@ def list_requests() -> ResponseReturnValue:
 def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
     """Records that the officer did a manual task: {"note": "what was done"}."""
     dsar_request = request_or_404(request_id)
-    task = next((t for t in dsar_request.tasks if t.id == task_id), None)
-    if task is None:
-        abort(404, description="No such task on this request.")
+    task = _task_or_404(dsar_request, task_id)
     if task.status != TaskStatus.MANUAL:
         return _not_manual(task)
     payload = request.get_json(silent=True)
@@ -219,9 +217,7 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
 def try_task_again(request_id: str, task_id: int) -> ResponseReturnValue:
     """Runs again a task whose records did not read back as done."""
     dsar_request = request_or_404(request_id)
-    task = next((t for t in dsar_request.tasks if t.id == task_id), None)
-    if task is None:
-        abort(404, description="No such task on this request.")
+    task = _task_or_404(dsar_request, task_id)
     result = task.result or {}
     if (task.status != TaskStatus.MANUAL or result.get("not_carried_out") is None
             or result.get("unprovable")):
@@ -231,6 +227,14 @@ def try_task_again(request_id: str, task_id: int) -> ResponseReturnValue:
     if not tasks.try_again(task, actor=_officer()):
         return _not_manual(task)
     return jsonify(id=dsar_request.id, task=task.id, status=str(task.status)), 202
+
+
+def _task_or_404(dsar_request: DsarRequest, task_id: int) -> ConnectorTask:
+    """The request's task of that id; a 404 for any other."""
+    task = next((t for t in dsar_request.tasks if t.id == task_id), None)
+    if task is None:
+        abort(404, description="No such task on this request.")
+    return task
 
 
 def _not_manual(task: ConnectorTask) -> ResponseReturnValue:
