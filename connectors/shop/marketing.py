@@ -78,8 +78,9 @@ class MarketingConnector(Connector):
             ),
             recipients=(),
             retention=translatable(
-                "Used until you withdraw your consent. The policy states no period for keeping "
-                "the record of a consent or its withdrawal."
+                "Used until you withdraw your consent. The record of your consent and its "
+                "withdrawal is kept for as long as we must be able to prove them, at most five "
+                "years after you withdraw it; the policy states no period for it."
             ),
             source=translatable("You, where you gave your consent (see 'source')."),
             columns=(

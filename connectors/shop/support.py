@@ -127,8 +127,9 @@ class SupportConnector(Connector):
             ),
             recipients=(),
             retention=translatable(
-                "The policy states no retention period for customer service notes; it says "
-                'only that we "make notes that we keep".'
+                "As long as we may need a note to help you, at most two years after it was "
+                'made. The policy states no period; it says only that we "make notes that we '
+                'keep".'
             ),
             source=translatable(
                 "Our customer service agents, during your calls and e-mails with us. Other "
