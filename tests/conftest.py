@@ -58,9 +58,10 @@ def redis_url_of_this_process(url: str) -> str:
 
 def database_url_of_this_process(url: str) -> str:
     """A database of this process's own on the server `url` names, made afresh: the given
-    database's name with the process's name after it (test_gw0, test_gw1, …)."""
+    database's name with the process's name and id after it (test_gw0_4711, …), so that two
+    runs on one server, from two checkouts, never drop each other's."""
     given = make_url(url)
-    name = f"{given.database}_gw{worker_number()}"
+    name = f"{given.database}_gw{worker_number()}_{os.getpid()}"
     _run_on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                    f'CREATE DATABASE "{name}"')
     return given.set(database=name).render_as_string(hide_password=False)
