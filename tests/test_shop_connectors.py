@@ -286,7 +286,8 @@ def test_categories_follow_the_privacy_policy() -> None:
     assert "Art. 6(1)(c)" in categories["subscriptions"].legal_basis
     assert any("payment provider" in r for r in categories["subscriptions"].recipients)
     assert "for up to six months afterwards" in categories["contact_messages"].retention
-    assert "states no retention period" in categories["support_notes"].retention
+    assert "The policy states no period" in categories["support_notes"].retention
+    assert "at most two years" in categories["support_notes"].retention
     assert "does not state" in categories["support_notes"].legal_basis
     assert "Art. 6(1)(a)" in categories["marketing_consents"].legal_basis
     assert "withdraw" in categories["marketing_consents"].retention
