@@ -55,7 +55,10 @@ def _one_at_a_time(command: click.Command) -> click.Command:
                          help=command.help, short_help=command.short_help)
 
 
-db_group = click.Group(migrate_group.name, help=migrate_group.help)
+# Flask-Migrate's group as it is (its options and what it notes for its commands), with
+# `upgrade` under the lock.
+db_group = click.Group(migrate_group.name, params=migrate_group.params,
+                       callback=migrate_group.callback, help=migrate_group.help)
 for _command in migrate_group.commands.values():
     db_group.add_command(_one_at_a_time(_command) if _command.name == "upgrade" else _command)
 cli.add_command(db_group)
