@@ -74,6 +74,7 @@ def test_dsar_web_serves_the_form_and_its_health_and_logs_to_stdout(app, process
     logged = (tmp_path / "out.log").read_text()
     assert '"GET /health HTTP/1.1" 200' in logged
     assert "Booting worker" in logged
+    assert "Control socket" not in logged, "a second dsar web would take over its socket"
     assert (tmp_path / "err.log").read_text() == ""
 
 

@@ -57,6 +57,10 @@ class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type 
         """Hands the settings to gunicorn."""
         for name, value in self.options.items():
             self.cfg.set(name, value)
+        # gunicorn 27's control socket has one path per user by default, which a second
+        # `dsar web` on the machine would take over; dsar has no use for it.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         """Builds the app, in each gunicorn worker."""
