@@ -28,11 +28,14 @@ catalogue: $(STAMP)
 		--ignore-obsolete
 	rm translations/messages.pot
 
-## run: everything on this machine, on embedded defaults (see README)
+## run: everything on this machine, on embedded defaults (see README); e.g. make run PORT=5123
+## (HOST=0.0.0.0 to be reached from other machines)
+HOST ?= 127.0.0.1
+PORT ?= 5000
 run: $(STAMP) translations
 	$(BIN)/dsar db upgrade
 	@if [ -z "$$DSAR_SHOP_DATABASE_URL" ]; then $(BIN)/dsar shop seed --customers 300 --if-empty; fi
-	$(BIN)/dsar run
+	$(BIN)/dsar run --host '$(HOST)' --port '$(PORT)'
 
 ## test: the whole suite, in as many processes as the machine has cores (TEST_PROCESSES=1
 ## for one); the browser tests need Debian's chromium (installed when missing). Then the

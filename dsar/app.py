@@ -23,6 +23,7 @@ from dsar.web import (
     console,
     delivery,
     errors,
+    health,
     intake,
     security,
     status,
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(delivery.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     errors.init_app(app)
     security.init_app(app)
     app.jinja_env.globals["zip"] = zip

@@ -1,4 +1,5 @@
-"""The `dsar` command: run, db upgrade, officer management, and plug-in groups such as `shop`."""
+"""The `dsar` command: run, the processes of each role (web, worker, scheduler), db upgrade,
+officer management, and plug-in groups such as `shop`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 import pyotp
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
-from flask_migrate.cli import db as db_group
+from flask_migrate.cli import db as migrate_group
 from sqlalchemy import func, select
 
 from dsar import audit
@@ -18,8 +19,10 @@ from dsar.app import create_app
 from dsar.declarative.check import ERROR, WARNING, check_declaration
 from dsar.extensions import db
 from dsar.models import AuditHead, StoredChunk
+from dsar.processes import scheduler, web, worker
 from dsar.runner import run
 from dsar.scaffold import ScaffoldError, new_connector
+from dsar.upgrade_lock import upgrade_lock
 from dsar.web.officers import OfficerError, create_officer, find_officer, issue_token
 from dsar.work.rules import load_rules
 
@@ -27,8 +30,37 @@ cli = FlaskGroup(
     name="dsar",
     create_app=lambda: create_app(),
     add_default_commands=False,
+    # Flask's own prints the versions of Python, Flask and Werkzeug; ours prints dsar's.
+    add_version_option=False,
     help="Answers data subject rights requests for the Cplus web shop.",
 )
+click.version_option(package_name="dsar", prog_name="dsar", message="%(prog)s %(version)s")(cli)
+
+
+def _one_at_a_time(command: click.Command) -> click.Command:
+    """Flask-Migrate's `upgrade` under the database's upgrade lock, so that it can be started
+    on several machines at once: the first migrates, the others wait, then find it done."""
+    migrate = command.callback
+    assert migrate is not None
+
+    @with_appcontext
+    def locked(**kwargs: object) -> object:
+        """Runs the upgrade while holding the lock (`--sql` only prints it: no lock)."""
+        if kwargs.get("sql"):
+            return migrate(**kwargs)
+        with upgrade_lock():
+            return migrate(**kwargs)
+
+    return click.Command(command.name, params=command.params, callback=locked,
+                         help=command.help, short_help=command.short_help)
+
+
+# Flask-Migrate's group as it is (its options and what it notes for its commands), with
+# `upgrade` under the lock.
+db_group = click.Group(migrate_group.name, params=migrate_group.params,
+                       callback=migrate_group.callback, help=migrate_group.help)
+for _command in migrate_group.commands.values():
+    db_group.add_command(_one_at_a_time(_command) if _command.name == "upgrade" else _command)
 cli.add_command(db_group)
 cli.add_command(routes_command)
 cli.add_command(shell_command)
@@ -43,6 +75,39 @@ cli.add_command(shell_command)
 def run_command(host: str, port: int, workers: int) -> None:
     """Runs the web app, workers and scheduler on this machine (Redis embedded unless set)."""
     sys.exit(run(host, port, workers))
+
+
+@cli.command("web", with_appcontext=False)
+@click.option("--bind", "binds", multiple=True, default=["127.0.0.1:8000"], show_default=True,
+              help="Address to listen on, HOST:PORT or unix:PATH; may be given more than once.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256),
+              help="Web processes, each serving one request at a time.")
+def web_command(binds: tuple[str, ...], workers: int) -> None:
+    """Serves the web app with gunicorn; SIGTERM lets the requests under way finish."""
+    web.run(list(binds), workers)
+
+
+@cli.command("worker", with_appcontext=False)
+@click.option("--queues", "kinds", default="", metavar="KIND,...",
+              help=f"Only these queues, e.g. `documents` for a machine that renders the PDFs "
+                   f"(of {', '.join(worker.KINDS)}; taken in that order). Default: all.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--max-jobs", default=worker.MAX_JOBS, show_default=True, type=click.IntRange(0),
+              help="Start afresh after this many jobs (0: never).")
+def worker_command(kinds: str, burst: bool, max_jobs: int) -> None:
+    """Runs background jobs until stopped; SIGTERM stops it after the job at hand."""
+    try:
+        names = worker.queue_names([kind.strip() for kind in kinds.split(",") if kind.strip()])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
+    worker.run(names, burst=burst, max_jobs=max_jobs)
+
+
+@cli.command("scheduler", with_appcontext=False)
+def scheduler_command() -> None:
+    """Puts the periodic jobs on the queue (sweep, retention, digest). One runs at a time per
+    Redis: another one started stands by and takes over when the first stops."""
+    scheduler.run()
 
 
 officer = AppGroup("officer", help="Manage privacy officers.")

@@ -12,6 +12,8 @@ from types import FrameType
 
 import click
 from flask import current_app
+from limits.storage import RedisStorage
+from redis import Redis
 
 from dsar.app import ROOT
 from dsar.embedded_redis import EmbeddedRedis
@@ -22,6 +24,9 @@ CTRL_C_GRACE_SECONDS = 5
 #: A part that stops by itself more often than this within the window is given up on.
 RESTART_LIMIT = 5
 RESTART_WINDOW = 60
+#: The per-client intake limit of a development run: a first try is many submissions from
+#: one address, and the production default (10 an hour) would stop it after ten.
+DEVELOPMENT_INTAKE_LIMIT = "100 per hour"
 
 
 class Stop(Exception):
@@ -45,14 +50,17 @@ def run(host: str, port: int, workers: int) -> int:
     if not cfg["REDIS_URL"]:
         redis = EmbeddedRedis(Path(current_app.instance_path) / "redis" / "dsar.rdb")
         env["DSAR_REDIS_URL"] = redis.url
+        _forget_rate_limits(redis.url)
+    if cfg["ENV"] == "development":
+        env.setdefault("DSAR_RATELIMIT_INTAKE", DEVELOPMENT_INTAKE_LIMIT)
     shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
     env.setdefault("DSAR_BASE_URL", f"http://{shown_host}:{port}")
 
+    dsar = [sys.executable, "-m", "dsar"]
     commands = [
-        [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"{host}:{port}",
-         "--workers", "2", "--access-logfile", "-", "app:app"],
-        *[[sys.executable, str(ROOT / "worker.py")] for _ in range(workers)],
-        [sys.executable, str(ROOT / "worker.py"), "--cron"],
+        [*dsar, "web", "--bind", _bind_address(host, port), "--workers", "2"],
+        *[[*dsar, "worker"] for _ in range(workers)],
+        [*dsar, "scheduler"],
     ]
     children: list[subprocess.Popen[bytes]] = []
     # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
@@ -102,24 +110,48 @@ def _supervise(
         time.sleep(0.5)
 
 
+def _bind_address(host: str, port: int) -> str:
+    """gunicorn's HOST:PORT, with an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _forget_rate_limits(redis_url: str) -> None:
+    """Empties the rate limits' counts in the embedded Redis, so that each start of a
+    development run counts afresh (its jobs, kept in the same Redis, stay)."""
+    connection = Redis.from_url(redis_url)
+    keys = list(connection.scan_iter(match=f"{RedisStorage.PREFIX}:*"))
+    if keys:
+        connection.delete(*keys)
+    connection.close()
+
+
 def _part_name(command: list[str]) -> str:
     """What a part is, for a person reading the terminal."""
-    if "gunicorn" in command:
-        return "The web app"
-    return "The scheduler" if "--cron" in command else "A worker"
+    role = command[3]  # after `python -m dsar`
+    return {"web": "The web app", "scheduler": "The scheduler"}.get(role, "A worker")
 
 
 def _banner(base_url: str, workers: int, cfg: dict) -> None:
     """Tells the person where to go and where the mails land."""
     click.echo("")
     click.echo(f"  dsar is running at {base_url}/")
-    click.echo(f"  the officers' console is at {base_url}/console/ "
-               "(add an officer: .venv/bin/dsar officer create YOU@EXAMPLE.NL)")
+    click.echo(f"  the officers' console is at {base_url}/console/; add yourself as one:")
+    click.echo(f"    echo 'choose a long password' | {_dsar_command()} officer create "
+               "you@cplus.example --role admin")
     click.echo(f"  workers: {workers}, plus one scheduler for periodic jobs")
     if not cfg["MAIL_SERVER"]:
         click.echo(f"  mails land in {cfg['OUTBOX_DIR']}/*.eml")
     click.echo("  Ctrl-C stops everything.")
     click.echo("")
+
+
+def _dsar_command() -> str:
+    """How to call `dsar` from the folder the person is in: the script beside this Python."""
+    script = Path(sys.executable).parent / "dsar"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def _stop(children: list[subprocess.Popen[bytes]], *, already_signalled: bool) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError
 
 from dsar.app import ROOT
 from tests.helpers import stop
@@ -49,6 +51,23 @@ def worker_env(app: Flask, database_url: str, redis_url: str) -> dict[str, str]:
         "DSAR_SECRET_KEY": app.config["SECRET_KEY"],
         "DSAR_BASE_URL": "http://dsar.test",
     }
+
+
+def redis_server(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """A redis-server of the test's own on loopback, empty, answering before it returns."""
+    server = subprocess.Popen(  # noqa: S603
+        [str(Path(sys.executable).parent / "redis-server"), "--port", str(port), "--bind",
+         "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    connection = Redis(port=port)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            connection.ping()
+            return server
+        except RedisError:
+            time.sleep(0.05)
+    raise AssertionError("redis-server did not start")
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:

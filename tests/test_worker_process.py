@@ -8,17 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from redis import Redis
-from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job
 
 from dsar.app import ROOT
 from dsar.work import queues
 from tests.conftest import _free_port
-from tests.faults import wait_for
+from tests.faults import redis_server, wait_for
 from tests.helpers import stop
 
 
@@ -43,23 +41,6 @@ def test_a_worker_recycles_itself_in_place_and_stops_on_sigterm(app, redis, redi
         assert stop(worker, 20) == 0, "the worker did not stop on SIGTERM"
 
 
-def _redis_server(port: int, folder: Path) -> subprocess.Popen[bytes]:
-    """A redis-server of the test's own on loopback, empty, answering before it returns."""
-    server = subprocess.Popen(  # noqa: S603
-        [str(Path(sys.executable).parent / "redis-server"), "--port", str(port), "--bind",
-         "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    connection = Redis(port=port)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            connection.ping()
-            return server
-        except RedisError:
-            time.sleep(0.05)
-    raise AssertionError("redis-server did not start")
-
-
 def _ran(job: Job, seconds: float) -> bool:
     """Whether a job finished within so many seconds."""
     deadline = time.monotonic() + seconds
@@ -74,7 +55,7 @@ def test_a_worker_waits_out_a_redis_outage_and_carries_on(app, database_url, tmp
     """Redis killed under a worker and started again, empty: the worker is still there and
     takes the next job, without anyone restarting it."""
     port = _free_port()
-    server = _redis_server(port, tmp_path)
+    server = redis_server(port, tmp_path)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DSAR_ENV": "testing",
            "DSAR_REDIS_URL": f"redis://127.0.0.1:{port}/0", "DSAR_DATABASE_URL": database_url,
            "DSAR_SECRET_KEY": app.config["SECRET_KEY"]}
@@ -91,7 +72,7 @@ def test_a_worker_waits_out_a_redis_outage_and_carries_on(app, database_url, tmp
         wait_for(lambda: log.read_bytes().count(b"could not connect to Redis") >= 2
                  or worker.poll() is not None, "the worker trying to reach Redis again", 30)
         assert worker.poll() is None, "the worker exited when Redis went away"
-        server = _redis_server(port, tmp_path)
+        server = redis_server(port, tmp_path)
         queue = Queue(queues.MAINTENANCE, connection=Redis(port=port))
         job = queue.enqueue("os.getpid")
         assert _ran(job, 60), "the worker did not take work after Redis came back"
