@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,20 @@ ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
 
 
+def instance_dir() -> Path:
+    """Where dsar keeps its state on the embedded defaults (databases, outbox, answers, the
+    generated secret key): DSAR_INSTANCE_DIR, else `instance` in the folder dsar is started
+    from, so that an installed package never writes inside site-packages."""
+    return Path(os.environ.get("DSAR_INSTANCE_DIR") or Path.cwd() / "instance").resolve()
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Builds the web app from DSAR_ settings, optionally overridden by `test_config`."""
     app = Flask(
         "dsar",  # the package's name, as before the factory had a module of its own
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(instance_dir()),
     )
     settings = config.load()
     settings.update(test_config or {})

@@ -3,6 +3,7 @@ policy, and the recipients register."""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cache, lru_cache
 from pathlib import Path
@@ -11,15 +12,20 @@ from dsar.policy.recipients import Register, parse_register
 from dsar.policy.retention import RetentionRule, parse_rules
 from dsar.registry import ConnectorRegistry, current_registry
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
-RULES_FILE = CONFIG / "retention.toml"
-RECIPIENTS_FILE = CONFIG / "recipients.toml"
+#: The default config files, shipped with dsar; DSAR_CONFIG_DIR names a folder of the
+#: shop's own instead (with both files in it).
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def config_dir() -> Path:
+    """The folder the retention rules and the recipients register are read from."""
+    return Path(os.environ.get("DSAR_CONFIG_DIR") or DEFAULT_CONFIG)
 
 
 @cache
-def load_rules(path: Path = RULES_FILE) -> dict[str, RetentionRule]:
+def load_rules(path: Path | None = None) -> dict[str, RetentionRule]:
     """Reads and checks the rules file, once per process."""
-    with path.open("rb") as handle:
+    with (path or config_dir() / "retention.toml").open("rb") as handle:
         return parse_rules(tomllib.load(handle))
 
 
@@ -44,7 +50,7 @@ def _with_declared(registry: ConnectorRegistry) -> dict[str, RetentionRule]:
 
 
 @cache
-def recipients_register(path: Path = RECIPIENTS_FILE) -> Register:
+def recipients_register(path: Path | None = None) -> Register:
     """Reads and checks the recipients register, once per process."""
-    with path.open("rb") as handle:
+    with (path or config_dir() / "recipients.toml").open("rb") as handle:
         return parse_register(tomllib.load(handle))
