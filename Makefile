@@ -49,7 +49,7 @@ test: $(STAMP) translations
 	PYTHONPATH=examples/dsar-loyalty $(BIN)/pytest examples/dsar-loyalty/tests
 
 ## screenshots: the README's pictures, taken by the browser tests and from a real answer's PDF
-screenshots: $(STAMP)
+screenshots: $(STAMP) translations
 	scripts/ensure-browser
 	DSAR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_browser_intake.py \
 		tests/test_browser_console.py tests/test_browser_languages.py
@@ -57,7 +57,7 @@ screenshots: $(STAMP)
 
 ## bench: timing targets, kept out of the tests (tests/bench); e.g. make bench BENCH_ARGS=--quick
 BENCH_ARGS ?=
-bench: $(STAMP)
+bench: $(STAMP) translations
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 ## lint: style, types, and the house rules between the parts (pyproject.toml)

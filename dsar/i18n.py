@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, g, has_request_context, request, session
@@ -53,8 +54,25 @@ def for_request(language: str | None) -> Iterator[None]:
         yield
 
 
+class CatalogueMissing(RuntimeError):
+    """A language dsar speaks has no compiled catalogue: it would be answered in English."""
+
+
 def init_app(app: Flask, translations: str) -> None:
-    """Wires Flask-Babel to the catalogues in `translations`."""
+    """Wires Flask-Babel to the catalogues in `translations`.
+
+    Raises:
+        CatalogueMissing: a language's catalogue is not compiled. Flask-Babel would fall
+            back to English without a word, and a Dutch customer would read every page,
+            mail and answer in English; dsar refuses to start instead.
+    """
+    missing = [language for language in LANGUAGES if language != DEFAULT
+               and not (Path(translations) / language / "LC_MESSAGES" / "messages.mo").is_file()]
+    if missing:
+        raise CatalogueMissing(
+            f"the {', '.join(LANGUAGES[m] for m in missing)} catalogue is not compiled in "
+            f"{translations}: run `make translations` (or `pybabel compile -d "
+            f"{translations}`); without it every page, mail and answer would be in English")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
     Babel(app, locale_selector=select_locale)

@@ -3,6 +3,10 @@ package, and wherever the operator says."""
 
 from __future__ import annotations
 
+import pytest
+from flask import Flask
+
+from dsar import i18n
 from dsar.app import create_app
 from dsar.work import rules
 
@@ -41,3 +45,13 @@ def test_the_shops_own_config_folder_replaces_the_default_files(tmp_path, monkey
         rules.load_rules.cache_clear()
         rules.recipients_register.cache_clear()
     assert "orders" in rules.load_rules(), "the default files again"
+
+
+def test_a_missing_dutch_catalogue_stops_the_start_rather_than_serving_english(tmp_path):
+    """Without the compiled catalogue every page would be English: dsar says so and stops."""
+    (tmp_path / "nl" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "nl" / "LC_MESSAGES" / "messages.po").write_text("")
+    with pytest.raises(i18n.CatalogueMissing, match="Nederlands catalogue is not compiled"):
+        i18n.init_app(Flask("t"), str(tmp_path))
+    (tmp_path / "nl" / "LC_MESSAGES" / "messages.mo").write_bytes(b"")
+    i18n.init_app(Flask("t"), str(tmp_path))
