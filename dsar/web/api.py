@@ -26,7 +26,7 @@ from dsar.transitions import record_event
 from dsar.web.errors import error_response
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import token_required
-from dsar.work import decisions, expiry, mails, suppression, tasks
+from dsar.work import decisions, expiry, mails, suppression, tasks, verifying
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Officers' API calls carry a bearer token, never a cookie: there is nothing to forge.
@@ -202,7 +202,7 @@ def complete_task(request_id: str, task_id: int) -> ResponseReturnValue:
         return error_response(422, "invalid_request", "The note cannot be kept as it is.",
                               {"note": UNUSABLE_MESSAGE})
     refused = isinstance(payload, dict) and payload.get("refused") is True
-    if refused and (task.result or {}).get("not_carried_out") is None:
+    if refused and not verifying.fell_short(task):
         return error_response(409, "not_refusable",
                               "Only what a system did not carry out can be refused.",
                               {"refused": "This task has nothing a system left undone."})
@@ -218,9 +218,8 @@ def try_task_again(request_id: str, task_id: int) -> ResponseReturnValue:
     """Runs again a task whose records did not read back as done."""
     dsar_request = request_or_404(request_id)
     task = _task_or_404(dsar_request, task_id)
-    result = task.result or {}
-    if (task.status != TaskStatus.MANUAL or result.get("not_carried_out") is None
-            or result.get("unprovable")):
+    if (task.status != TaskStatus.MANUAL or not verifying.fell_short(task)
+            or (task.result or {}).get("unprovable")):
         return error_response(409, "not_retryable",
                               "Only a task whose records a system did not carry out is tried "
                               "again.", {"status": str(task.status)})

@@ -43,7 +43,7 @@ from dsar.web.auth import ROLES, officer_required
 from dsar.web.delivery import stored_file
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import OfficerError, create_officer
-from dsar.work import decisions, expiry, mails, tasks
+from dsar.work import decisions, expiry, mails, tasks, verifying
 from dsar.work.content import (
     BASIS_UNKNOWN,
     LABELS_UNKNOWN,
@@ -188,7 +188,7 @@ def settle_task(request_id: str, task_id: int, step: str) -> ResponseReturnValue
     found = request_or_404(request_id)
     task = next((t for t in found.tasks if t.id == task_id), None)
     note = request.form.get("note", "").strip()
-    unverified = task is not None and (task.result or {}).get("not_carried_out") is not None
+    unverified = task is not None and verifying.fell_short(task)
     if task is None or task.status != TaskStatus.MANUAL:
         flash("That task is not waiting for you.", "error")
     elif step != "complete" and not unverified:

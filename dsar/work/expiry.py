@@ -13,7 +13,8 @@ came in, with the day each such record was erased (`DsarRequest.erased_past_peri
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from dsar.connector import Decision, Disposition, Outcome, Record, Subject
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
 from dsar.policy.lifecycle import ACCESS_TYPES
+from dsar.policy.retention import RetentionRule
 from dsar.registry import current_registry
 from dsar.transitions import record_event
 from dsar.work import holds, mails, notices, queues, verifying
@@ -127,8 +129,8 @@ def erase_past_period(request_id: str) -> int:
     return len(erased)
 
 
-def _decision(record: Record, rules: Any, today: Any,
-              held: dict[str, tuple[str, ...]]) -> Decision | None:
+def _decision(record: Record, rules: Mapping[str, RetentionRule], today: date,
+              held: Mapping[str, tuple[str, ...]]) -> Decision | None:
     """What becomes of one record past its period; None for one kept as its rule says, or
     already held by law after an erasure (that hold ends by itself)."""
     rule = rules.get(record.category)

@@ -14,7 +14,7 @@ from flask import current_app
 
 from dsar.answer.wording import FieldWords, category_title, connector_title, translate
 from dsar.clock import iso, utcnow
-from dsar.models import DsarRequest
+from dsar.models import ConnectorTask, DsarRequest
 from dsar.policy.grounds import RESTRICTION_GROUNDS
 from dsar.policy.lifecycle import RequestType, TaskStatus
 from dsar.policy.planner import reworded
@@ -61,7 +61,7 @@ def conclude(request: DsarRequest) -> dict[str, Any]:
     outcome["by_hand"] = [
         {"system": connector_title(t.connector), "action": t.action, "note": t.note}
         for t in request.tasks
-        if t.note and (t.result or {}).get("resolution", {}).get("how") != verifying.REFUSED
+        if t.note and not verifying.refused(t)
     ]
     outcome["recipients_told"] = _tell_recipients(request)
     if words.missing:
@@ -125,13 +125,11 @@ def _conclude_erasure(request: DsarRequest, outcome: dict[str, Any],
             }
             disposition = decision["disposition"]
             if disposition in {"erase", "minimise"}:
-                how, said = verifying.standing(acted.get(connector), decision["category"],
-                                               decision["key"])
-                if how == verifying.REFUSED:
-                    outcome["refused"].append({**item, "what": disposition, "reason": said})
+                read = _read_back(acted.get(connector), item, decision["category"],
+                                  decision["key"], disposition, outcome["refused"])
+                if read is None:
                     continue
-                if how == verifying.BY_HAND:
-                    item["by_hand_on"] = said
+                item = read
             if disposition == "erase":
                 outcome["erased"].append(item)
             elif disposition in {"minimise", "retain"}:
@@ -169,14 +167,23 @@ def _conclude_rectification(request: DsarRequest, outcome: dict[str, Any],
                 "key": change["key"], "field": change["field"],
                 "field_label": words(task.connector, change["category"], change["field"]),
             }
-            how, said = verifying.standing(task, change["category"], change["key"],
-                                           change["field"])
-            if how == verifying.REFUSED:
-                outcome["refused"].append({**item, "what": "correct", "reason": said})
-                continue
-            if how == verifying.BY_HAND:
-                item["by_hand_on"] = said
-            outcome["corrected"].append({**item, "old": change["old"], "new": change["new"]})
+            read = _read_back(task, item, change["category"], change["key"], "correct",
+                              outcome["refused"], change["field"])
+            if read is not None:
+                outcome["corrected"].append({**read, "old": change["old"], "new": change["new"]})
+
+
+def _read_back(task: ConnectorTask | None, item: dict[str, Any], category: str, key: str,
+               what: str, refused: list[dict[str, Any]],
+               field: str | None = None) -> dict[str, Any] | None:
+    """A record's line in the letter as it read back (`verifying.standing`): as it is, or
+    with the day the officer did it by hand; None when the officer refused it, which then
+    goes to `refused` with the reasons."""
+    how, said = verifying.standing(task, category, key, field)
+    if how == verifying.REFUSED:
+        refused.append({**item, "what": what, "reason": said})
+        return None
+    return {**item, "by_hand_on": said} if how == verifying.BY_HAND else item
 
 
 def _done(request: DsarRequest, action: str, done: set[str],
@@ -190,15 +197,11 @@ def _done(request: DsarRequest, action: str, done: set[str],
         for item in (task.result or {}).get("outcomes", []):
             if item["done"] not in done:
                 continue
-            how, said = verifying.standing(task, item["category"], item["key"])
-            record = {"system": connector_title(task.connector),
-                      "category": category_title(task.connector, item["category"]),
-                      "key": item["key"]}
-            if how == verifying.REFUSED:
-                refused.append({**record, "what": action, "reason": said})
-            elif how == verifying.BY_HAND:
-                listed.append({**record, "by_hand_on": said})
-            else:
+            record = _read_back(task, {
+                "system": connector_title(task.connector),
+                "category": category_title(task.connector, item["category"]),
+                "key": item["key"]}, item["category"], item["key"], action, refused)
+            if record is not None:
                 listed.append(record)
     return listed
 

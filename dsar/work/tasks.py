@@ -241,7 +241,7 @@ def complete_manual_task(task: ConnectorTask, *, actor: str, note: str,
         Whether it was settled here: of two officers settling one task at once, one wins.
     """
     result = task.result
-    if (result or {}).get("not_carried_out") is not None:
+    if verifying.fell_short(task):
         result = verifying.resolved(task, how=verifying.REFUSED if refused
                                     else verifying.BY_HAND, actor=actor, reason=note)
     elif refused:
@@ -270,7 +270,7 @@ def try_again(task: ConnectorTask, *, actor: str) -> bool:
     Returns:
         Whether it was started here (another officer may have settled it meanwhile).
     """
-    if (task.result or {}).get("not_carried_out") is None:
+    if not verifying.fell_short(task):
         raise ValueError("only a task with records not carried out is tried again")
     result = {k: v for k, v in (task.result or {}).items()
               if k not in ("not_carried_out", "resolution")}

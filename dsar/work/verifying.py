@@ -21,8 +21,8 @@ from dsar.clock import iso, utcnow
 from dsar.connector import Change, Connector, Decision, Disposition, Record, Subject, is_cleared
 from dsar.models import ConnectorTask
 
-#: The actions whose effect is checked, and those whose proof is a field they set.
-CHECKED = frozenset({"erase", "rectify", "withdraw_consent", "restrict"})
+#: The actions whose proof is a field they set; erase and rectify are read back against
+#: the plan, and the others (export, preview) only look.
 STOPPING = frozenset({"withdraw_consent", "restrict"})
 
 #: How the officer settled a record that was not carried out (`resolved`).
@@ -74,7 +74,7 @@ def check(connector: Connector, action: str, subject: Subject, plan: Sequence[An
 
     Args:
         connector: the connector that acted.
-        action: the task's action; those not in CHECKED only look and need no check.
+        action: the task's action; export and preview only look and need no check.
         subject: the person, as the action was given them.
         plan: the task's part of the approved plan: an erasure's `Decision`s, a
             correction's `Change`s. What was approved is checked, not what the connector
@@ -153,6 +153,12 @@ def resolved(task: ConnectorTask, *, how: str, actor: str, reason: str) -> dict[
     out: done by hand (they say what they did) or refused (the reasons the person reads)."""
     return {**(task.result or {}),
             "resolution": {"how": how, "by": actor, "at": iso(utcnow()), "reason": reason}}
+
+
+def fell_short(task: ConnectorTask) -> bool:
+    """Whether the task's records did not read back as done: the officer may have it tried
+    again, do it by hand, or refuse it."""
+    return (task.result or {}).get("not_carried_out") is not None
 
 
 def refused(task: ConnectorTask) -> bool:
