@@ -33,8 +33,6 @@ catalogue: $(STAMP)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 run: $(STAMP) translations
-	$(BIN)/dsar db upgrade
-	@if [ -z "$$DSAR_SHOP_DATABASE_URL" ]; then $(BIN)/dsar shop seed --customers 300 --if-empty; fi
 	$(BIN)/dsar run --host '$(HOST)' --port '$(PORT)'
 
 ## test: the whole suite, in as many processes as the machine has cores (TEST_PROCESSES=1
@@ -63,7 +61,7 @@ bench: $(STAMP) translations
 ## lint: style, types, and the house rules between the parts (pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy dsar connectors config
+	$(BIN)/mypy dsar connectors setup.py
 	$(BIN)/lint-imports
 
 clean:

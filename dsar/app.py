@@ -12,8 +12,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import config
-from dsar import i18n
+from dsar import i18n, resources, settings
 from dsar.answer.sealing import parse_keys
 from dsar.extensions import csrf, db, limiter, mail, migrate
 from dsar.policy.lifecycle import CLOSED_STATUSES
@@ -32,7 +31,6 @@ from dsar.web import (
 )
 from dsar.web.bodies import SafeJSONRequest
 
-ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
 
 
@@ -47,23 +45,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Builds the web app from DSAR_ settings, optionally overridden by `test_config`."""
     app = Flask(
         "dsar",  # the package's name, as before the factory had a module of its own
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=resources.folder("templates"),
+        static_folder=resources.folder("static"),
         instance_path=str(instance_dir()),
     )
-    settings = config.load()
-    settings.update(test_config or {})
-    app.config.update(settings)
+    app.config.update(settings.load())
+    app.config.update(test_config or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.request_class = SafeJSONRequest
     _resolve_defaults(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(resources.folder("migrations")))
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    i18n.init_app(app, str(ROOT / "translations"))
+    i18n.init_app(app, str(resources.folder("translations")))
 
     # The declared connectors are read now, so a broken file is logged at start-up.
     app.extensions["dsar.connectors"] = ConnectorRegistry.discover(
@@ -143,7 +140,7 @@ def _resolve_defaults(app: Flask) -> None:
 
 def _secret_key(key: str, env: str, instance: Path) -> str:
     """Returns the signing key; production refuses a missing, default or short one."""
-    if key and key != config.UNSET_SECRET:
+    if key and key != settings.UNSET_SECRET:
         if env == "production" and len(key) < MIN_SECRET_LENGTH:
             raise RuntimeError(f"DSAR_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return key

@@ -15,7 +15,7 @@ from flask import current_app
 from limits.storage import RedisStorage
 from redis import Redis
 
-from dsar.app import ROOT
+from dsar import settings
 from dsar.embedded_redis import EmbeddedRedis
 
 STOP_GRACE_SECONDS = 15
@@ -27,6 +27,8 @@ RESTART_WINDOW = 60
 #: The per-client intake limit of a development run: a first try is many submissions from
 #: one address, and the production default (10 an hour) would stop it after ten.
 DEVELOPMENT_INTAKE_LIMIT = "100 per hour"
+#: The demo shop's size when dsar runs without a shop database of its own.
+DEMO_CUSTOMERS = 300
 
 
 class Stop(Exception):
@@ -45,7 +47,10 @@ def run(host: str, port: int, workers: int) -> int:
         The exit status: 0 after Ctrl-C, 1 when a part kept stopping by itself.
     """
     cfg = current_app.config
-    env = dict(os.environ)
+    # The children keep their state where this process does, wherever they start.
+    env = {**os.environ, "DSAR_INSTANCE_DIR": current_app.instance_path}
+    dsar = [sys.executable, "-m", "dsar"]
+    _prepare(dsar, env)
     redis = None
     if not cfg["REDIS_URL"]:
         redis = EmbeddedRedis(Path(current_app.instance_path) / "redis" / "dsar.rdb")
@@ -56,7 +61,6 @@ def run(host: str, port: int, workers: int) -> int:
     shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
     env.setdefault("DSAR_BASE_URL", f"http://{shown_host}:{port}")
 
-    dsar = [sys.executable, "-m", "dsar"]
     commands = [
         [*dsar, "web", "--bind", _bind_address(host, port), "--workers", "2"],
         *[[*dsar, "worker"] for _ in range(workers)],
@@ -69,7 +73,7 @@ def run(host: str, port: int, workers: int) -> int:
     status = 0
     from_terminal = False
     try:
-        children = [subprocess.Popen(command, env=env, cwd=ROOT) for command in commands]  # noqa: S603
+        children = [subprocess.Popen(command, env=env) for command in commands]  # noqa: S603
         _banner(env["DSAR_BASE_URL"], workers, cfg)
         _supervise(children, commands, env)
         click.echo("A part of dsar keeps stopping by itself; stopping the rest.", err=True)
@@ -83,6 +87,21 @@ def run(host: str, port: int, workers: int) -> int:
             redis.stop()
     click.echo("dsar stopped.")
     return status
+
+
+def _prepare(dsar: list[str], env: dict[str, str]) -> None:
+    """Brings this machine's database up to date and, when no shop database is set, fills the
+    demo shop, so an installed package starts as a checkout does (`make run`).
+
+    Both run as dsar commands of their own: the demo shop's command belongs to the shop's
+    connector package, which the service does not import.
+    """
+    steps = [[*dsar, "db", "upgrade"]]
+    if not settings.load()["SHOP_DATABASE_URL"]:
+        steps.append([*dsar, "shop", "seed", "--customers", str(DEMO_CUSTOMERS), "--if-empty"])
+    for step in steps:
+        if subprocess.run(step, env=env).returncode:  # noqa: S603
+            raise click.ClickException(f"`dsar {' '.join(step[3:])}` failed; dsar did not start.")
 
 
 def _supervise(
@@ -106,7 +125,7 @@ def _supervise(
                 return
             click.echo(f"{_part_name(commands[index])} stopped (status {child.returncode}); "
                        "starting it again.", err=True)
-            children[index] = subprocess.Popen(commands[index], env=env, cwd=ROOT)  # noqa: S603
+            children[index] = subprocess.Popen(commands[index], env=env)  # noqa: S603
         time.sleep(0.5)
 
 

@@ -28,8 +28,8 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import create_engine, make_url, text
 
-from connectors.shop.schema import create_demo_shop
-from connectors.shop.schema import metadata as shop_metadata
+from dsar.connectors.shop.schema import create_demo_shop
+from dsar.connectors.shop.schema import metadata as shop_metadata
 from tests.browser import chromium  # noqa: F401  (one browser per process, for the browser tests)
 from tests.faults import processes  # noqa: F401  (a fixture, shared by the fault tests)
 
@@ -273,7 +273,7 @@ def run_jobs(app: Flask, redis: Redis) -> Any:
 @pytest.fixture
 def seeded_shop(shop_url: str) -> Iterator[Any]:
     """A demo shop with the showcase customer and a few dozen others."""
-    from connectors.shop.seed import seed_shop
+    from dsar.connectors.shop.seed import seed_shop
 
     engine = create_engine(shop_url)
     seed_shop(engine, customers=40, seed=7)

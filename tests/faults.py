@@ -20,8 +20,7 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 
-from dsar.app import ROOT
-from tests.helpers import stop
+from tests.helpers import ROOT, stop
 
 #: What a worker logs at the end of each sweep (dsar.work.sweep).
 SWEEP_LOGGED = " dsar.work.sweep INFO sweep tasks="

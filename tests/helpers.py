@@ -7,11 +7,14 @@ import re
 import signal
 import subprocess
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+#: The checkout the tests run from.
+ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"http://dsar\.test(/[^\s\"<]+)")
 CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 

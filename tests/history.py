@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import create_engine, insert
 
-from connectors.shop.schema import customers, order_lines, orders, shipments
+from dsar.connectors.shop.schema import customers, order_lines, orders, shipments
 
 CARRIERS = ("PostNL", "DHL")
 STREETS = ("Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsweg", "Schoolstraat")

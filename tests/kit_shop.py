@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, select
 
-from connectors.shop.database import shop_engine
-from connectors.shop.schema import (
+from dsar.connectors.shop.database import shop_engine
+from dsar.connectors.shop.schema import (
     contact_messages,
     create_demo_shop,
     customers,

@@ -10,10 +10,10 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 
-import config
 from dsar.app import create_app
 from dsar.embedded_redis import EmbeddedRedis
 from dsar.extensions import db
+from dsar.settings import load as load_settings
 from tests.helpers import text_of
 
 
@@ -51,7 +51,7 @@ def test_what_a_stranger_types_is_not_put_in_the_mail(client, inbox, run_jobs):
 def test_the_intake_limit_holds_while_redis_is_down(app, tmp_path):
     """With the Redis that counts the limits killed, each process counts in its memory."""
     redis = EmbeddedRedis(tmp_path / "limits.rdb")
-    settings = {name: app.config[name] for name in config.load()}
+    settings = {name: app.config[name] for name in load_settings()}
     limited = create_app({**settings, "REDIS_URL": redis.url, "RATELIMIT_ENABLED": True,
                           "RATELIMIT_INTAKE": "3 per hour",
                           "RATELIMIT_STORAGE_URI": "redis+" + redis.url})

@@ -8,8 +8,8 @@ import json
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from connectors.shop import schema
-from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
+from dsar.connectors.shop import schema
+from dsar.connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
 from tests.helpers import download, link_in, submit_and_confirm
 
 

@@ -14,8 +14,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from connectors.shop import schema
-from connectors.shop.seed import DEMO_EMAIL
+from dsar.connectors.shop import schema
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import RequestEvent
 from tests.conftest import OFFICER, OFFICER_PASSWORD

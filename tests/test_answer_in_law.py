@@ -18,10 +18,10 @@ from babel.dates import format_date
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from connectors.shop import schema
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer.report import RECIPIENTS_UNKNOWN
 from dsar.connector import Category, Connector, LegalBasis, Record
+from dsar.connectors.shop import schema
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DeferredErasure, RequestEvent, RetentionHold
 from dsar.policy.deadlines import add_months

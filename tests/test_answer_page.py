@@ -10,9 +10,9 @@ from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer import storage
 from dsar.clock import utcnow
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import RequestEvent
 from dsar.tokens import Purpose

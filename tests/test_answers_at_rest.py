@@ -16,10 +16,10 @@ import pytest
 import time_machine
 from sqlalchemy import delete, func, select, update
 
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer import storage
 from dsar.answer.sealing import SealError, new_key
 from dsar.clock import utcnow
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent, StoredChunk, StoredFile
 from dsar.work import jobs

@@ -15,10 +15,10 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
-from connectors.shop.seed import DEMO_EMAIL
 from dsar import audit
 from dsar.answer import findings, storage
 from dsar.clock import utcnow
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
 from dsar.policy.deadlines import add_months

@@ -8,7 +8,7 @@ import urllib.request
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from connectors.shop.seed import DEMO_EMAIL
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
     as_new,
     browser_fixture,

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from connectors.shop.seed import DEMO_EMAIL
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
     SCREENSHOTS,
     browser_fixture,

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer import findings
 from dsar.cli import cli
 from dsar.clock import utcnow
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
 from dsar.web.officers import create_officer

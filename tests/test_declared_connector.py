@@ -19,9 +19,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import create_engine, text
 
-from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
 from dsar.cli import cli
 from dsar.connector import Decision, Disposition, LegalBasis, Subject
+from dsar.connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
 from dsar.declarative import SpecError, connector_class, load_spec
 from dsar.declarative.inspection import normalised
 from dsar.declarative.scratch import scratch_copy

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from connectors.shop.accounts import AccountsConnector
-from connectors.shop.redaction import CUSTOMER_NUMBER, Customer, without
-from connectors.shop.schema import customers, support_notes
 from dsar.connector import Decision, Disposition, Subject
+from dsar.connectors.shop.accounts import AccountsConnector
+from dsar.connectors.shop.redaction import CUSTOMER_NUMBER, Customer, without
+from dsar.connectors.shop.schema import customers, support_notes
 
 
 def test_without_replaces_whole_tokens_only():

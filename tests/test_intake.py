@@ -7,7 +7,7 @@ import calendar
 import pytest
 from sqlalchemy import func, select
 
-from connectors.shop.seed import DEMO_EMAIL
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from tests.helpers import csrf_token

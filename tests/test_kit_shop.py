@@ -13,13 +13,13 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import ColumnElement, func
 
-import connectors.shop.accounts
-from connectors.shop.accounts import AccountsConnector
-from connectors.shop.marketing import MarketingConnector
-from connectors.shop.orders import OrdersConnector
-from connectors.shop.subscriptions import SubscriptionsConnector
-from connectors.shop.support import SupportConnector
 from dsar.connector import Connector
+from dsar.connectors.shop import accounts as accounts_module
+from dsar.connectors.shop.accounts import AccountsConnector
+from dsar.connectors.shop.marketing import MarketingConnector
+from dsar.connectors.shop.orders import OrdersConnector
+from dsar.connectors.shop.subscriptions import SubscriptionsConnector
+from dsar.connectors.shop.support import SupportConnector
 from dsar.kit import PEOPLE, Conformance, run_checks
 from dsar.kit.checks import ConnectorFactory, Seed, SeedMany
 from tests.kit_shop import CORRECTIONS, KitShop
@@ -122,7 +122,7 @@ def test_a_case_sensitive_match_is_caught(shop: KitShop, monkeypatch: pytest.Mon
         """The mistake: the address must be stored exactly as the request carries it."""
         return column == email
 
-    monkeypatch.setattr(connectors.shop.accounts, "email_matches", as_typed)
+    monkeypatch.setattr(accounts_module, "email_matches", as_typed)
 
     failures = dict(run_checks(lambda: AccountsConnector(shop.settings), shop.seed))
 
@@ -143,7 +143,7 @@ def test_a_match_on_part_of_the_address_is_caught(
         """The mistake: LIKE '%anna.kit@example.nl%' also finds xanna.kit@example.nl."""
         return func.lower(column).contains(email.strip().lower(), autoescape=True)
 
-    monkeypatch.setattr(connectors.shop.accounts, "email_matches", contains)
+    monkeypatch.setattr(accounts_module, "email_matches", contains)
 
     failures = dict(run_checks(lambda: AccountsConnector(shop.settings), shop.seed))
 

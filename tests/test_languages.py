@@ -16,15 +16,15 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from pypdf import PdfReader
 
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer.wording import for_connector, localised
-from dsar.app import ROOT
 from dsar.connector import Category, Column, Connector
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.tokens import Purpose, sign
 from dsar.web.officers import create_officer
 from tests.helpers import (
+    ROOT,
     confirm_request,
     console_sign_in,
     csrf_token,

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 import pikepdf
 import pytest
 
-from dsar.app import ROOT
 from tests.faults import wait_for, worker_env
-from tests.helpers import download, link_in, stop, text_of
+from tests.helpers import ROOT, download, link_in, stop, text_of
 from tests.history import add_customer_with_orders
 
 ORDERS = 5000

@@ -12,8 +12,8 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from connectors.shop import schema
-from connectors.shop.seed import DEMO_EMAIL
+from dsar.connectors.shop import schema
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import RequestEvent
 from dsar.policy.recipients import RecipientsRegisterError, parse_register

@@ -13,8 +13,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.connector import Category, Connector, Record
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest, RequestEvent
 from dsar.registry import ConnectorRegistry

@@ -37,11 +37,11 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.schemas import BaseOpenAPISchema
 from sqlalchemy import select
 
-import config
-from connectors.shop import schema as shop_schema
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.app import create_app
+from dsar.connectors.shop import schema as shop_schema
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
+from dsar.settings import load as load_settings
 from tests.helpers import confirm_request, link_in, text_of
 
 CHECKS = (
@@ -284,7 +284,7 @@ def test_awkward_input_is_answered_as_documented(
 @pytest.fixture
 def limited_app(app: Flask) -> Iterator[Flask]:
     """The app as in production: the intake rate limit on, three a client."""
-    settings_ = {name: app.config[name] for name in config.load()}
+    settings_ = {name: app.config[name] for name in load_settings()}
     limited = create_app({**settings_, "RATELIMIT_ENABLED": True,
                           "RATELIMIT_INTAKE": "3 per hour"})
     yield limited

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import pytest
 
-import config
 from dsar.answer.sealing import new_key
 from dsar.app import create_app
 from dsar.policy.deadlines import add_months, days_left, due_at
@@ -17,6 +16,8 @@ from dsar.policy.lifecycle import (
     RequestStatus,
     check_transition,
 )
+from dsar.settings import UNSET_SECRET
+from dsar.settings import load as load_settings
 
 S = RequestStatus
 
@@ -143,7 +144,7 @@ def test_no_status_leads_out_of_an_end_but_failed():
 
 def test_load_defaults_to_development():
     """With no DSAR_ variables the development settings apply."""
-    settings = config.load({})
+    settings = load_settings({})
     assert settings["ENV"] == "development"
     assert settings["VERIFY_MAX_AGE"] == 86400
     assert settings["MAIL_USE_TLS"] is False
@@ -151,8 +152,8 @@ def test_load_defaults_to_development():
 
 def test_load_picks_the_environment():
     """DSAR_ENV chooses the environment's own defaults."""
-    assert config.load({"DSAR_ENV": "production"})["MAIL_USE_TLS"] is True
-    assert config.load({"DSAR_ENV": "testing"})["TASK_RETRY_DELAY"] == 0
+    assert load_settings({"DSAR_ENV": "production"})["MAIL_USE_TLS"] is True
+    assert load_settings({"DSAR_ENV": "testing"})["TASK_RETRY_DELAY"] == 0
 
 
 @pytest.mark.parametrize(
@@ -162,13 +163,13 @@ def test_load_picks_the_environment():
 )
 def test_load_coerces_bools(raw, expected):
     """A DSAR_ override of a true/false setting becomes a bool."""
-    settings = config.load({"DSAR_MAIL_USE_TLS": raw})
+    settings = load_settings({"DSAR_MAIL_USE_TLS": raw})
     assert settings["MAIL_USE_TLS"] is expected
 
 
 def test_load_coerces_ints_and_keeps_strings():
     """Whole-number settings become ints; text settings stay text."""
-    settings = config.load({
+    settings = load_settings({
         "DSAR_MAIL_PORT": "2525",
         "DSAR_VERIFY_MAX_AGE": "3600",
         "DSAR_BASE_URL": "https://privacy.cplus.example",
@@ -183,7 +184,7 @@ def test_load_coerces_ints_and_keeps_strings():
 def test_load_ignores_variables_without_the_prefix_and_passes_a_connector_s_own():
     """Only DSAR_ variables count; one dsar does not know is a connector's own setting (its
     database URL, say) and reaches it as text."""
-    settings = config.load({"MAIL_PORT": "2525", "LOYALTY_DATABASE_URL": "sqlite://",
+    settings = load_settings({"MAIL_PORT": "2525", "LOYALTY_DATABASE_URL": "sqlite://",
                             "DSAR_LOYALTY_DATABASE_URL": "postgresql://reader@loyalty/db"})
     assert settings["MAIL_PORT"] == 25
     assert settings["LOYALTY_DATABASE_URL"] == "postgresql://reader@loyalty/db"
@@ -193,19 +194,19 @@ def test_load_ignores_variables_without_the_prefix_and_passes_a_connector_s_own(
 def test_load_refuses_a_bad_int_clearly(raw):
     """A bad whole number names the variable and the value."""
     with pytest.raises(ValueError, match="DSAR_MAIL_PORT must be a whole number"):
-        config.load({"DSAR_MAIL_PORT": raw})
+        load_settings({"DSAR_MAIL_PORT": raw})
 
 
 def test_load_refuses_a_bad_bool_clearly():
     """A value that is neither true nor false names the variable."""
     with pytest.raises(ValueError, match="DSAR_MAIL_USE_TLS must be true or false, not 'maybe'"):
-        config.load({"DSAR_MAIL_USE_TLS": "maybe"})
+        load_settings({"DSAR_MAIL_USE_TLS": "maybe"})
 
 
 def test_load_refuses_an_unknown_environment():
     """An unknown DSAR_ENV is refused, naming the ones that exist."""
     with pytest.raises(ValueError, match="DSAR_ENV must be one of") as raised:
-        config.load({"DSAR_ENV": "staging"})
+        load_settings({"DSAR_ENV": "staging"})
     assert "production" in str(raised.value) and "'staging'" in str(raised.value)
 
 
@@ -225,7 +226,7 @@ def production(monkeypatch, tmp_path):
     [
         pytest.param({}, "set DSAR_SECRET_KEY", id="default"),
         pytest.param({"SECRET_KEY": ""}, "set DSAR_SECRET_KEY", id="empty"),
-        pytest.param({"SECRET_KEY": config.UNSET_SECRET}, "set DSAR_SECRET_KEY", id="change-me"),
+        pytest.param({"SECRET_KEY": UNSET_SECRET}, "set DSAR_SECRET_KEY", id="change-me"),
         pytest.param({"SECRET_KEY": "s" * 31}, "at least 32 characters", id="short"),
     ],
 )

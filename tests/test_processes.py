@@ -18,14 +18,14 @@ from flask import Flask
 from rq import Queue
 from sqlalchemy import text
 
-from dsar.app import ROOT, create_app
+from dsar.app import create_app
 from dsar.extensions import db
 from dsar.processes.scheduler import LOCK_KEY
 from dsar.upgrade_lock import ADVISORY_KEY, upgrade_lock
 from dsar.work import queues
 from tests.conftest import _free_port
 from tests.faults import Processes, redis_server, wait_for
-from tests.helpers import stop
+from tests.helpers import ROOT, stop
 
 #: The `dsar` command, as the package installs it.
 DSAR = str(Path(sys.executable).parent / "dsar")

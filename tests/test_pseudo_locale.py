@@ -28,8 +28,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from pypdf import PdfReader
 
-from connectors.shop.seed import DEMO_EMAIL
-from dsar.app import ROOT
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.i18n import LANGUAGES
 from dsar.models import DsarRequest, OutgoingMail
@@ -37,7 +36,7 @@ from dsar.policy.rights import COMPLAINT
 from dsar.registry import current_registry
 from dsar.work import mails
 from dsar.work.rules import recipients_register
-from tests.helpers import confirm_request, download, link_in, text_of
+from tests.helpers import ROOT, confirm_request, download, link_in, text_of
 
 OPEN, CLOSE = "⟦", "⟧"
 #: What a translated text leaves to be filled in, and markup: kept outside the marks.

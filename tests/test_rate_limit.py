@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import config
 from dsar.app import create_app
 from dsar.extensions import db
+from dsar.settings import load as load_settings
 
 
 def test_intake_refuses_a_flood_from_one_client(app, redis):
     """After the allowed number of submissions the API answers 429 in its error shape."""
-    settings = {name: app.config[name] for name in config.load()}
+    settings = {name: app.config[name] for name in load_settings()}
     limited = create_app({**settings, "RATELIMIT_ENABLED": True, "RATELIMIT_INTAKE": "3 per hour"})
     client = limited.test_client()
     responses = [

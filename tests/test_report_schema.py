@@ -12,9 +12,9 @@ import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.answer.report import Found, Section, report_head, write_report
 from dsar.connector import Category
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from tests.helpers import confirm_request, download, link_in, text_of
 
 SCHEMA_URL = "/api/v1/schemas/cplus-dsar-report-1.schema.json"

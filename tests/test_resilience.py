@@ -15,7 +15,6 @@ from pypdf import PdfReader
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from dsar.app import ROOT
 from dsar.clock import utcnow
 from dsar.connector import Connector, Record
 from dsar.extensions import db
@@ -25,7 +24,7 @@ from dsar.registry import ConnectorRegistry
 from dsar.work import jobs, queues, tasks
 from tests.conftest import OFFICER, _free_port
 from tests.faults import worker_env
-from tests.helpers import download, link_in, text_of
+from tests.helpers import ROOT, download, link_in, text_of
 from tests.programs.gated_worker import NOTES
 
 

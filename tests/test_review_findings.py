@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-import config
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.app import create_app
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest, OutgoingMail, RequestEvent
+from dsar.settings import load as load_settings
 from dsar.work import decisions, suppression
 from tests.helpers import confirm_request
 
@@ -96,7 +96,7 @@ def test_a_ground_that_is_not_text_is_a_field_error(client):
 
 def test_intake_works_while_redis_is_down(app):
     """With Redis unreachable, rate limit and queue both, the request is still stored."""
-    settings = {name: app.config[name] for name in config.load()}
+    settings = {name: app.config[name] for name in load_settings()}
     down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0",
                        "RATELIMIT_ENABLED": True})
     response = down.test_client().post("/api/v1/requests",

@@ -14,9 +14,9 @@ from datetime import date
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from connectors.shop import schema
-from connectors.shop.seed import DEMO_EMAIL
 from dsar.connector import Category, Connector, LegalBasis, Record
+from dsar.connectors.shop import schema
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, RetentionHold
 from dsar.registry import ConnectorRegistry

@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dsar.app import ROOT
 from dsar.extensions import db
 from dsar.models import Officer
 from dsar.runner import _forget_rate_limits
 from tests.conftest import _free_port
 from tests.faults import wait_for
-from tests.helpers import stop
+from tests.helpers import ROOT, stop
 
 
 def _children(pid: int) -> dict[int, str]:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from dsar.app import ROOT
 from dsar.cli import cli
 from dsar.scaffold import Names, template_files
+from tests.helpers import ROOT
 
 
 def _new(*args: str) -> Result:

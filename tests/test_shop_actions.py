@@ -17,15 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, insert, select, update
 
-from connectors.shop.accounts import AccountsConnector
-from connectors.shop.database import shop_engine
-from connectors.shop.marketing import MarketingConnector
-from connectors.shop.orders import OrdersConnector
-from connectors.shop.schema import marketing_consents, shipments
-from connectors.shop.schema import metadata as shop_metadata
-from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
-from connectors.shop.subscriptions import SubscriptionsConnector
-from connectors.shop.support import SupportConnector
 from dsar.connector import (
     ActionNotSupported,
     Change,
@@ -36,6 +27,15 @@ from dsar.connector import (
     Record,
     Subject,
 )
+from dsar.connectors.shop.accounts import AccountsConnector
+from dsar.connectors.shop.database import shop_engine
+from dsar.connectors.shop.marketing import MarketingConnector
+from dsar.connectors.shop.orders import OrdersConnector
+from dsar.connectors.shop.schema import marketing_consents, shipments
+from dsar.connectors.shop.schema import metadata as shop_metadata
+from dsar.connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
+from dsar.connectors.shop.subscriptions import SubscriptionsConnector
+from dsar.connectors.shop.support import SupportConnector
 
 SANNE = Subject(email=DEMO_EMAIL, name=DEMO_NAME)
 CONNECTORS: tuple[type[Connector], ...] = (

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, event, insert, select
 
-from connectors.shop.accounts import AccountsConnector
-from connectors.shop.database import shop_engine
-from connectors.shop.marketing import MarketingConnector
-from connectors.shop.orders import OrdersConnector
-from connectors.shop.redaction import CUSTOMER_NUMBER, PLACEHOLDER, REDACTED_FLAG
-from connectors.shop.schema import (
+from dsar.connector import Connector, Record, Subject
+from dsar.connectors.shop.accounts import AccountsConnector
+from dsar.connectors.shop.database import shop_engine
+from dsar.connectors.shop.marketing import MarketingConnector
+from dsar.connectors.shop.orders import OrdersConnector
+from dsar.connectors.shop.redaction import CUSTOMER_NUMBER, PLACEHOLDER, REDACTED_FLAG
+from dsar.connectors.shop.schema import (
     contact_messages,
     customers,
     marketing_consents,
@@ -27,10 +28,9 @@ from connectors.shop.schema import (
     subscriptions,
     support_notes,
 )
-from connectors.shop.seed import DEMO_EMAIL, seed_shop
-from connectors.shop.subscriptions import SubscriptionsConnector
-from connectors.shop.support import SupportConnector
-from dsar.connector import Connector, Record, Subject
+from dsar.connectors.shop.seed import DEMO_EMAIL, seed_shop
+from dsar.connectors.shop.subscriptions import SubscriptionsConnector
+from dsar.connectors.shop.support import SupportConnector
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SANNE = Subject(email=DEMO_EMAIL, name="Sanne de Vries")

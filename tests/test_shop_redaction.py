@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.shop.redaction import (
+from dsar.connectors.shop.redaction import (
     PLACEHOLDER,
     Customer,
     Redactor,

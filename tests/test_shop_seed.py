@@ -14,10 +14,10 @@ from flask import Flask
 from flask.cli import FlaskGroup
 from sqlalchemy import create_engine, select
 
-from connectors.shop.redaction import CUSTOMER_NUMBER
-from connectors.shop.schema import create_demo_shop
-from connectors.shop.schema import metadata as shop_metadata
-from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME, MIN_CUSTOMERS, seed_shop
+from dsar.connectors.shop.redaction import CUSTOMER_NUMBER
+from dsar.connectors.shop.schema import create_demo_shop
+from dsar.connectors.shop.schema import metadata as shop_metadata
+from dsar.connectors.shop.seed import DEMO_EMAIL, DEMO_NAME, MIN_CUSTOMERS, seed_shop
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 #: The shop stores naive UTC; comparisons with its rows use the same.

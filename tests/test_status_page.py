@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from connectors.shop.seed import DEMO_EMAIL
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus

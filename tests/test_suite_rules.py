@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from dsar.app import ROOT
+from tests.helpers import ROOT
 
 #: The test code the rule covers: dsar's suite and the example connector package's.
 SUITES = (ROOT / "tests", ROOT / "examples" / "dsar-loyalty" / "tests")

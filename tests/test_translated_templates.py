@@ -19,7 +19,8 @@ from html.parser import HTMLParser
 import pytest
 from jinja2 import Environment, nodes
 
-from dsar.app import ROOT, create_app
+from dsar.app import create_app
+from tests.helpers import ROOT
 
 TEMPLATES = ROOT / "templates"
 

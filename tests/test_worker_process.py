@@ -13,11 +13,10 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 
-from dsar.app import ROOT
 from dsar.work import queues
 from tests.conftest import _free_port
 from tests.faults import redis_server, wait_for
-from tests.helpers import stop
+from tests.helpers import ROOT, stop
 
 
 def test_a_worker_recycles_itself_in_place_and_stops_on_sigterm(app, redis, redis_url,

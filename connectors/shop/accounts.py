@@ -8,26 +8,6 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
-from connectors.shop.database import (
-    email_matches,
-    shop_database_url,
-    shop_engine,
-    shop_now,
-    streamed,
-)
-from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
-from connectors.shop.labels import PAYMENT_METHODS, labels_for
-from connectors.shop.mentions import erase_mentions
-from connectors.shop.records import row_data
-from connectors.shop.rectification import (
-    CORRECTABLE,
-    CarrierCopies,
-    checked,
-    corrections_in,
-    write_corrections,
-)
-from connectors.shop.redaction import Customer
-from connectors.shop.schema import customers
 from dsar.connector import (
     Category,
     Change,
@@ -42,6 +22,27 @@ from dsar.connector import (
     Subject,
     translatable,
 )
+
+from .database import (
+    email_matches,
+    shop_database_url,
+    shop_engine,
+    shop_now,
+    streamed,
+)
+from .erasure import RecordShape, carry_out, decisions_by_category
+from .labels import PAYMENT_METHODS, labels_for
+from .mentions import erase_mentions
+from .records import row_data
+from .rectification import (
+    CORRECTABLE,
+    CarrierCopies,
+    checked,
+    corrections_in,
+    write_corrections,
+)
+from .redaction import Customer
+from .schema import customers
 
 ACCOUNT_FIELDS = (
     "customer_number",

@@ -9,9 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.engine import make_url
 
-from connectors.shop.database import shop_database_url, shop_engine
-from connectors.shop.schema import create_demo_shop
-from connectors.shop.seed import DEMO_EMAIL, MAX_CUSTOMERS, MIN_CUSTOMERS, customer_count, seed_shop
+from .database import shop_database_url, shop_engine
+from .schema import create_demo_shop
+from .seed import DEMO_EMAIL, MAX_CUSTOMERS, MIN_CUSTOMERS, customer_count, seed_shop
 
 shop = AppGroup("shop", help="The demo Cplus shop that the built-in connectors read.")
 

@@ -7,18 +7,6 @@ from typing import ClassVar
 
 from sqlalchemy import select, update
 
-from connectors.shop.database import (
-    email_matches,
-    shop_database_url,
-    shop_engine,
-    shop_now,
-    streamed,
-)
-from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
-from connectors.shop.labels import CONSENT_SOURCES, labels_for
-from connectors.shop.records import row_data
-from connectors.shop.schema import customers, marketing_consents
-from connectors.shop.subjects import customer_ids_of
 from dsar.connector import (
     Category,
     Change,
@@ -32,6 +20,19 @@ from dsar.connector import (
     Subject,
     translatable,
 )
+
+from .database import (
+    email_matches,
+    shop_database_url,
+    shop_engine,
+    shop_now,
+    streamed,
+)
+from .erasure import RecordShape, carry_out, decisions_by_category
+from .labels import CONSENT_SOURCES, labels_for
+from .records import row_data
+from .schema import customers, marketing_consents
+from .subjects import customer_ids_of
 
 CONSENT_FIELDS = (
     "email",

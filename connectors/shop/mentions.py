@@ -11,9 +11,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, Table, func, or_, select, update
 
-from connectors.shop.redaction import Customer, without
-from connectors.shop.schema import contact_messages, support_notes
 from dsar.connector import Outcome
+
+from .redaction import Customer, without
+from .schema import contact_messages, support_notes
 
 #: The free-text columns that may name a customer, per table.
 TEXTS: tuple[tuple[Table, tuple[str, ...]], ...] = (

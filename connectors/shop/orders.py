@@ -10,27 +10,6 @@ from typing import ClassVar
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.engine import RowMapping
 
-from connectors.shop.database import STREAM_ROWS, shop_database_url, shop_engine
-from connectors.shop.erasure import (
-    LEFT_ALONE,
-    PAYMENT_PROVIDER,
-    ErasureWork,
-    RecordShape,
-    decisions_by_category,
-    load_rows,
-    plan_erasure,
-    write_erasure,
-)
-from connectors.shop.labels import ORDER_STATUSES, PAYMENT_METHODS, labels_for
-from connectors.shop.records import row_data
-from connectors.shop.rectification import (
-    CarrierCopies,
-    checked,
-    corrections_in,
-    write_corrections,
-)
-from connectors.shop.schema import customers, order_lines, orders, shipments
-from connectors.shop.subjects import subject_orders
 from dsar.connector import (
     Category,
     Change,
@@ -46,6 +25,28 @@ from dsar.connector import (
     Subject,
     translatable,
 )
+
+from .database import STREAM_ROWS, shop_database_url, shop_engine
+from .erasure import (
+    LEFT_ALONE,
+    PAYMENT_PROVIDER,
+    ErasureWork,
+    RecordShape,
+    decisions_by_category,
+    load_rows,
+    plan_erasure,
+    write_erasure,
+)
+from .labels import ORDER_STATUSES, PAYMENT_METHODS, labels_for
+from .records import row_data
+from .rectification import (
+    CarrierCopies,
+    checked,
+    corrections_in,
+    write_corrections,
+)
+from .schema import customers, order_lines, orders, shipments
+from .subjects import subject_orders
 
 ORDER_FIELDS = (
     "order_number",

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.engine import RowMapping
 
-from connectors.shop.records import row_data
-from connectors.shop.schema import orders, shipments
-from connectors.shop.subjects import subject_orders
 from dsar.connector import Change, JSONValue
+
+from .records import row_data
+from .schema import orders, shipments
+from .subjects import subject_orders
 
 #: The fields a person may have corrected, as the service names them.
 CORRECTABLE = (

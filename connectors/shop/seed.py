@@ -19,7 +19,7 @@ from typing import Any
 from faker import Faker
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
-from connectors.shop.catalogue import (
+from .catalogue import (
     FREE_SHIPPING_FROM,
     MESSAGES,
     MESSAGES_NAMING_ANOTHER,
@@ -29,7 +29,7 @@ from connectors.shop.catalogue import (
     PRODUCTS,
     SHIPPING,
 )
-from connectors.shop.schema import (
+from .schema import (
     contact_messages,
     customers,
     marketing_consents,

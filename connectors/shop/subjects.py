@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Select, select
 
-from connectors.shop.database import email_matches
-from connectors.shop.schema import customers, orders
+from .database import email_matches
+from .schema import customers, orders
 
 
 def customer_ids_of(email: str) -> Select[tuple[int]]:

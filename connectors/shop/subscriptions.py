@@ -8,18 +8,6 @@ from typing import ClassVar
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
-from connectors.shop.database import shop_database_url, shop_engine, streamed
-from connectors.shop.erasure import (
-    PAYMENT_PROVIDER,
-    RecordShape,
-    carry_out,
-    decisions_by_category,
-)
-from connectors.shop.labels import PAYMENT_METHODS, SUBSCRIPTION_STATUSES, labels_for
-from connectors.shop.records import row_data
-from connectors.shop.rectification import checked, corrections_in, write_corrections
-from connectors.shop.schema import customers, subscriptions
-from connectors.shop.subjects import customer_ids_of
 from dsar.connector import (
     Category,
     Change,
@@ -34,6 +22,19 @@ from dsar.connector import (
     Subject,
     translatable,
 )
+
+from .database import shop_database_url, shop_engine, streamed
+from .erasure import (
+    PAYMENT_PROVIDER,
+    RecordShape,
+    carry_out,
+    decisions_by_category,
+)
+from .labels import PAYMENT_METHODS, SUBSCRIPTION_STATUSES, labels_for
+from .records import row_data
+from .rectification import checked, corrections_in, write_corrections
+from .schema import customers, subscriptions
+from .subjects import customer_ids_of
 
 SUBSCRIPTION_FIELDS = (
     "customer_number",

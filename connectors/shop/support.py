@@ -7,19 +7,6 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Engine, Select, or_, select
 
-from connectors.shop.database import email_matches, shop_database_url, shop_engine, streamed
-from connectors.shop.erasure import RecordShape, carry_out, decisions_by_category
-from connectors.shop.labels import CHANNELS, labels_for
-from connectors.shop.records import row_data
-from connectors.shop.redaction import (
-    REDACTED_FLAG,
-    Customer,
-    Redactor,
-    customer_numbers_in,
-    email_addresses_in,
-)
-from connectors.shop.schema import contact_messages, customers, support_notes
-from connectors.shop.subjects import customer_ids_of, customer_numbers_of
 from dsar.connector import (
     Category,
     Change,
@@ -33,6 +20,20 @@ from dsar.connector import (
     Subject,
     translatable,
 )
+
+from .database import email_matches, shop_database_url, shop_engine, streamed
+from .erasure import RecordShape, carry_out, decisions_by_category
+from .labels import CHANNELS, labels_for
+from .records import row_data
+from .redaction import (
+    REDACTED_FLAG,
+    Customer,
+    Redactor,
+    customer_numbers_in,
+    email_addresses_in,
+)
+from .schema import contact_messages, customers, support_notes
+from .subjects import customer_ids_of, customer_numbers_of
 
 MESSAGE_FIELDS = (
     "customer_number",

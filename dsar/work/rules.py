@@ -8,18 +8,17 @@ import tomllib
 from functools import cache, lru_cache
 from pathlib import Path
 
+from dsar import resources
 from dsar.policy.recipients import Register, parse_register
 from dsar.policy.retention import RetentionRule, parse_rules
 from dsar.registry import ConnectorRegistry, current_registry
 
-#: The default config files, shipped with dsar; DSAR_CONFIG_DIR names a folder of the
-#: shop's own instead (with both files in it).
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config"
-
 
 def config_dir() -> Path:
-    """The folder the retention rules and the recipients register are read from."""
-    return Path(os.environ.get("DSAR_CONFIG_DIR") or DEFAULT_CONFIG)
+    """The folder the retention rules and the recipients register are read from: the
+    default files shipped with dsar, or DSAR_CONFIG_DIR, a folder of the shop's own (with
+    both files in it)."""
+    return Path(os.environ.get("DSAR_CONFIG_DIR") or resources.folder("config"))
 
 
 @cache

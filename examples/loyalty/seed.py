@@ -27,7 +27,7 @@ from sqlalchemy import (
     insert,
 )
 
-from connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
+from dsar.connectors.shop.seed import DEMO_EMAIL, DEMO_NAME
 
 metadata = MetaData()
 

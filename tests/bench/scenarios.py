@@ -330,8 +330,8 @@ def scenario_a(bench: Bench, run: Running) -> None:
 def scenario_floor(bench: Bench, run: Running, tags: list[str], mailed: Figure,
                    json_ready: Figure) -> None:
     """A': the connectors' export() and hand-written SQL for the same customers' rows."""
-    from connectors.shop.database import email_variants
     from dsar.connector import Subject
+    from dsar.connectors.shop.database import email_variants
     from dsar.policy.addresses import normalise_email
     from dsar.registry import ConnectorRegistry
 

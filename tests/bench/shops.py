@@ -1,8 +1,8 @@
 """Benchmark shops: a fast, seeded bulk seeder for the Cplus shop schema, and its cache.
 
-`connectors.shop.seed` builds the demo shop with Faker, one object per row: right for a
+`dsar.connectors.shop.seed` builds the demo shop with Faker, one object per row: right for a
 demo, too slow for a million customers. This seeder writes the same tables (created by
-`connectors.shop.schema.create_demo_shop`, so the schema is the shop's own) with plain
+`dsar.connectors.shop.schema.create_demo_shop`, so the schema is the shop's own) with plain
 sqlite3 `executemany` in large transactions, its every choice drawn from one seeded
 `random.Random`: the same size and seed give the same rows.
 
@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from connectors.shop.catalogue import (
+from dsar.connectors.shop.catalogue import (
     FREE_SHIPPING_FROM,
     MESSAGES,
     NOTES,
@@ -47,8 +47,8 @@ from connectors.shop.catalogue import (
     PRODUCTS,
     SHIPPING,
 )
-from connectors.shop.schema import create_demo_shop, metadata
-from connectors.shop.seed import COMPLETION_WINDOWS
+from dsar.connectors.shop.schema import create_demo_shop, metadata
+from dsar.connectors.shop.seed import COMPLETION_WINDOWS
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / "bench" / "cache"
