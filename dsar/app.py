@@ -32,6 +32,8 @@ from dsar.web import (
 from dsar.web.bodies import SafeJSONRequest
 
 MIN_SECRET_LENGTH = 32
+#: Seconds to wait for PostgreSQL to accept a connection.
+DATABASE_CONNECT_TIMEOUT = 5
 
 
 def instance_dir() -> Path:
@@ -109,7 +111,12 @@ def _resolve_defaults(app: Flask) -> None:
     cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
     # Query values are personal data: they must not ride along in error messages and logs.
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    if cfg["DATABASE_URL"].startswith("postgresql"):
+        # A database server that does not answer is an error within seconds, not after the
+        # operating system's minutes: /health must answer a load balancer in time.
+        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     # Mail is really sent whenever a server is set, in tests too.
     cfg["MAIL_SUPPRESS_SEND"] = False
     cfg["SECRET_KEY"] = _secret_key(cfg["SECRET_KEY"], cfg["ENV"], instance)

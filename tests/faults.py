@@ -107,11 +107,12 @@ class Processes:
         self.env = worker_env(app, database_url, redis_url)
 
     def start(self, *args: str, env: dict[str, str] | None = None,
-              name: str = "process") -> subprocess.Popen[bytes]:
-        """Starts `python ARGS` in the project folder; its output goes to a log file."""
+              name: str = "process", cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+        """Starts `python ARGS` in the project folder (or `cwd`); its output goes to a log
+        file."""
         log = (self.folder / f"{name}-{len(self.started)}.log").open("wb")
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, *args], env={**self.env, **(env or {})}, cwd=ROOT,
+            [sys.executable, *args], env={**self.env, **(env or {})}, cwd=cwd,
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.started.append(process)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from rq import Queue
@@ -105,6 +108,25 @@ def test_health_names_the_database_when_it_cannot_be_reached(app: Flask, tmp_pat
                              "checks": {"database": "unreachable", "redis": "ok"}}
     with unreachable.app_context():
         db.engine.dispose()
+
+
+def test_health_answers_when_the_database_server_never_replies(app: Flask):
+    """A PostgreSQL address where something takes the connection and never speaks (a hung
+    server): /health still answers, 503 naming the database, instead of hanging with it."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never accepts
+        port = silent.getsockname()[1]
+        settings = {name: value for name, value in app.config.items()
+                    if name not in {"SQLALCHEMY_ENGINE_OPTIONS", "SQLALCHEMY_DATABASE_URI"}}
+        hung = create_app({**settings, "DATABASE_URL":
+                           f"postgresql+psycopg://dsar@127.0.0.1:{port}/dsar"})
+        answers: list[Any] = []
+        asking = threading.Thread(target=lambda: answers.append(
+            hung.test_client().get("/health")), daemon=True)
+        asking.start()
+        asking.join(60)
+    assert answers, "/health did not answer while the database server stayed silent"
+    assert answers[0].status_code == 503
+    assert answers[0].json["checks"]["database"] == "unreachable"
 
 
 def test_dsar_worker_finishes_its_job_on_sigterm_and_exits_0(app, processes, redis):
