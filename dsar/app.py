@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dsar import i18n, resources, settings
@@ -109,14 +109,9 @@ def _resolve_defaults(app: Flask) -> None:
     cfg["DATABASE_URL"] = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'dsar.db'}"
     cfg["SHOP_DATABASE_URL"] = cfg["SHOP_DATABASE_URL"] or f"sqlite:///{instance / 'shop.db'}"
     cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
-    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg["SQLALCHEMY_DATABASE_URI"] = _with_connect_timeout(cfg["DATABASE_URL"])
     # Query values are personal data: they must not ride along in error messages and logs.
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
-    if cfg["DATABASE_URL"].startswith("postgresql"):
-        # A database server that does not answer is an error within seconds, not after the
-        # operating system's minutes: /health must answer a load balancer in time.
-        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
     # Mail is really sent whenever a server is set, in tests too.
     cfg["MAIL_SUPPRESS_SEND"] = False
     cfg["SECRET_KEY"] = _secret_key(cfg["SECRET_KEY"], cfg["ENV"], instance)
@@ -143,6 +138,17 @@ def _resolve_defaults(app: Flask) -> None:
     cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     if cfg["ENV"] == "testing":
         cfg.setdefault("RATELIMIT_ENABLED", False)
+
+
+def _with_connect_timeout(url: str) -> str:
+    """A PostgreSQL URL that gives up connecting after DATABASE_CONNECT_TIMEOUT seconds
+    unless it says otherwise: a server that does not answer is then an error within seconds,
+    not after the operating system's minutes, and /health answers a load balancer in time."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return url
+    return parsed.update_query_dict(
+        {"connect_timeout": str(DATABASE_CONNECT_TIMEOUT)}).render_as_string(hide_password=False)
 
 
 def _secret_key(key: str, env: str, instance: Path) -> str:

@@ -115,9 +115,7 @@ def test_health_answers_when_the_database_server_never_replies(app: Flask):
     server): /health still answers, 503 naming the database, instead of hanging with it."""
     with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never accepts
         port = silent.getsockname()[1]
-        settings = {name: value for name, value in app.config.items()
-                    if name not in {"SQLALCHEMY_ENGINE_OPTIONS", "SQLALCHEMY_DATABASE_URI"}}
-        hung = create_app({**settings, "DATABASE_URL":
+        hung = create_app({**app.config, "DATABASE_URL":
                            f"postgresql+psycopg://dsar@127.0.0.1:{port}/dsar"})
         answers: list[Any] = []
         asking = threading.Thread(target=lambda: answers.append(
