@@ -8,7 +8,16 @@ from typing import Any
 
 from flask import abort
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dsar.clock import utcnow
@@ -223,6 +232,8 @@ class Officer(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Base32 TOTP secret once a second factor is set up.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The time step of the last code accepted: that code, and any older one, is spent.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="officer")
 
@@ -242,6 +253,24 @@ class SignInLock(db.Model):  # type: ignore[name-defined,misc]
     client: Mapped[str] = mapped_column(String(64))
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+
+
+class SignInThrottle(db.Model):  # type: ignore[name-defined,misc]
+    """Failed sign-ins to one account from all places together, and its throttle.
+
+    Keyed by the address tried, whether or not an officer has it, so the throttle tells a
+    stranger nothing about which accounts exist. A browser an officer signed in with before is
+    not throttled (dsar.web.throttle): the account is slowed down for strangers, never locked.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # normalised
+    window_started_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(default=0)
+    throttled_until: Mapped[datetime | None]
+    # Attempts refused during the current or last throttle, for the officer to see.
+    refused: Mapped[int] = mapped_column(default=0)
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined,misc]

@@ -1,4 +1,5 @@
-"""Officers' sign-in: passwords, an optional second factor, and lock-out after failures.
+"""Officers' sign-in: passwords, an optional second factor (second_factor), a lock per place
+after failures, and a throttle per account for browsers the officer never used (throttle).
 
 Sessions are Flask-Login's, in cookies that are HttpOnly, SameSite=Lax and Secure outside
 development. Every sign-in, failed or not, is an entry in the audit trail.
@@ -7,26 +8,36 @@ development. Every sign-in, failed or not, is an entry in the audit trail.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-import pyotp
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import Field, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from dsar import audit
 from dsar.clock import utcnow
 from dsar.extensions import db, limiter
 from dsar.models import Officer, RequestEvent, SignInLock
-from dsar.policy.addresses import normalise_email
+from dsar.policy.addresses import AddressError, officer_address
+from dsar.web import second_factor, throttle
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,10 +59,19 @@ def _load(officer_id: str) -> Officer | None:
     return db.session.get(Officer, int(officer_id)) if officer_id.isdigit() else None
 
 
+def _an_officer_address(_form: object, field: Field) -> None:
+    """Accepts what `dsar officer create` accepts (policy.addresses.officer_address)."""
+    try:
+        officer_address(field.data or "")
+    except AddressError:
+        raise ValidationError("Enter an e-mail address.") from None
+
+
 class SignInForm(FlaskForm):
     """E-mail, password and, for officers who set one up, the current TOTP code."""
 
-    email = StringField("E-mail address", validators=[DataRequired(), Email(), Length(max=320)])
+    email = StringField("E-mail address",
+                        validators=[DataRequired(), Length(max=320), _an_officer_address])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     code = StringField("Code from your authenticator app (if set up)",
                        validators=[Optional(), Length(max=10)])
@@ -62,24 +82,27 @@ def _audit_sign_in(kind: str, email: str) -> None:
     audit.append(RequestEvent(request_id=None, kind=kind, actor=email[:120], at=utcnow()))
 
 
-def check_sign_in(email: str, password: str, code: str | None, client: str) -> Officer | None:
+def check_sign_in(email: str, password: str, code: str | None, client: str, *,
+                  known_browser: bool = False) -> Officer | None:
     """The officer if the credentials hold and this client is not locked out; counts failures.
 
     Failures are counted per account and client address, so wrong guesses from one place
-    lock that place out of that account, and the officer signing in elsewhere is not.
+    lock that place out of that account, and the officer signing in elsewhere is not. From a
+    browser the officer never signed in with they also count towards the account's throttle.
     """
-    address = normalise_email(email)
+    address = officer_address(email)
     officer = db.session.scalar(select(Officer).where(Officer.email == address))
-    if officer is None:
-        return None
     now = utcnow()
+    if officer is None:
+        throttle.count_failure(address, now, officer=None)
+        return None
     lock = db.session.scalar(select(SignInLock).where(
         SignInLock.email == address, SignInLock.client == client[:64]))
     if lock is not None and lock.locked_until and lock.locked_until > now:
         return None
     valid = check_password_hash(officer.password_hash, password)
     if valid and officer.totp_secret:
-        valid = bool(code) and pyotp.TOTP(officer.totp_secret).verify(code or "", valid_window=1)
+        valid = second_factor.accept_code(officer, code, now)
     if not valid:
         if lock is None:
             lock = SignInLock(email=address, client=client[:64], failures=0)
@@ -88,17 +111,17 @@ def check_sign_in(email: str, password: str, code: str | None, client: str) -> O
         if lock.failures >= MAX_FAILURES:
             lock.locked_until = now + LOCK_FOR
             lock.failures = 0
+        if not known_browser:
+            throttle.count_failure(address, now, officer)
         return None
     if lock is not None:
         db.session.delete(lock)
     return officer
 
 
-def _officer_exists(email: str) -> bool:
-    """Whether an officer has that address."""
-    return db.session.scalar(
-        select(Officer.id).where(Officer.email == normalise_email(email))
-    ) is not None
+def _officer_with(address: str) -> Officer | None:
+    """The officer who has that (normalised) address."""
+    return db.session.scalar(select(Officer).where(Officer.email == address))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -106,21 +129,34 @@ def _officer_exists(email: str) -> bool:
 def sign_in() -> ResponseReturnValue:
     """The sign-in page; one message for every failure, so it reveals nothing."""
     form = SignInForm()
-    if form.validate_on_submit():
-        officer = check_sign_in(form.email.data or "", form.password.data or "", form.code.data,
-                                client=request.remote_addr or "unknown")
-        # An address no officer has is somebody's typo or a probe: not kept in the trail.
-        known = _officer_exists(form.email.data or "")
-        address = normalise_email(form.email.data or "") if known else "unknown"
-        _audit_sign_in("sign_in" if officer else "sign_in_failed", address)
+    if not form.validate_on_submit():
+        return render_template("console/sign_in.html", form=form), 200 if not form.errors else 422
+    address = officer_address(form.email.data or "")
+    officer = _officer_with(address)
+    known = throttle.is_known_browser(request.cookies.get(throttle.KNOWN_BROWSER_COOKIE), officer)
+    now = utcnow()
+    throttle.forget_stale(now)
+    wait = 0 if known else throttle.retry_after(address, now)
+    if wait:
         db.session.commit()
-        if officer is not None:
-            login_user(officer)
-            return redirect(_safe_next(request.args.get("next")))
-        flash("That did not work. Check your address, password and code; after "
-              f"{MAX_FAILURES} failures from one place an account is locked there for a while.",
-              "error")
-    return render_template("console/sign_in.html", form=form), 200 if not form.errors else 422
+        # Before the password is looked at: the same answer for a right or a wrong one.
+        page = render_template("console/sign_in_throttled.html", minutes=math.ceil(wait / 60))
+        return page, 429, {"Retry-After": str(wait)}
+    signed_in = check_sign_in(address, form.password.data or "", form.code.data,
+                              client=request.remote_addr or "unknown", known_browser=known)
+    # An address no officer has is somebody's typo or a probe: not kept in the trail.
+    _audit_sign_in("sign_in" if signed_in else "sign_in_failed",
+                   address if officer else "unknown")
+    db.session.commit()
+    if signed_in is not None:
+        login_user(signed_in)
+        response = make_response(redirect(_safe_next(request.args.get("next"))))
+        throttle.remember_browser(response, signed_in)
+        return response
+    flash("That did not work. Check your address, password and code; after "
+          f"{MAX_FAILURES} failures from one place an account is locked there for a while.",
+          "error")
+    return render_template("console/sign_in.html", form=form), 200
 
 
 @bp.post("/sign-out")

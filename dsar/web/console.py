@@ -43,7 +43,7 @@ from dsar.web.auth import ROLES, officer_required
 from dsar.web.delivery import stored_file
 from dsar.web.listing import PAGE_SIZE, queue_query
 from dsar.web.officers import OfficerError, create_officer
-from dsar.work import decisions, expiry, mails, tasks, verifying
+from dsar.work import decisions, expiry, mails, sign_in_alerts, tasks, verifying
 from dsar.work.content import (
     BASIS_UNKNOWN,
     LABELS_UNKNOWN,
@@ -62,8 +62,11 @@ def _in_english() -> None:
     in review read as the officers' own documentation does."""
     use_request_language(DEFAULT)
 
+
 WEEKS_SHOWN = 12
 CHART_HEIGHT = 120
+#: How long a throttled sign-in stays on the queue page.
+THROTTLES_SHOWN_FOR = timedelta(days=7)
 
 
 @bp.get("/")
@@ -84,10 +87,13 @@ def queue() -> ResponseReturnValue:
         select(func.count()).select_from(DsarRequest)
         .where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_at < now)
     )
+    # An officer sees the throttles of their own account; an admin those of every account.
+    throttles = sign_in_alerts.throttles_since(
+        now - THROTTLES_SHOWN_FOR, None if current_user.role == "admin" else current_user.email)
     return render_template(
         "console/queue.html", page=page, now=now, days_left=days_left, args=args,
         statuses=list(RequestStatus), types=list(RequestType), overdue_count=overdue_count,
-        filter_args={k: v for k, v in args.items() if k != "page"},
+        filter_args={k: v for k, v in args.items() if k != "page"}, throttles=throttles,
     )
 
 

@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import ApiToken, Officer
-from dsar.policy.addresses import normalise_email
+from dsar.policy.addresses import AddressError, normalise_email, officer_address
 from dsar.web.errors import error_response
 
 P = ParamSpec("P")
@@ -30,7 +30,10 @@ class OfficerError(Exception):
 
 def create_officer(email: str, password: str, role: str = "officer") -> Officer:
     """Stores a new officer with a scrypt-hashed password; the caller commits."""
-    email = normalise_email(email)
+    try:
+        email = officer_address(email)
+    except AddressError as exc:
+        raise OfficerError(f"{email!r} is not an e-mail address: {exc}") from None
     if len(password) < MIN_PASSWORD_LENGTH:
         raise OfficerError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     if db.session.scalar(select(Officer).where(Officer.email == email)) is not None:

@@ -14,7 +14,7 @@ from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.models import DsarRequest, Officer, OutgoingMail, RequestEvent
 from dsar.policy.lifecycle import OPEN_STATUSES
-from dsar.work import deferrals, holds, queues, transport
+from dsar.work import deferrals, holds, queues, sign_in_alerts, transport
 from dsar.work.content import OVER_RETENTION
 from dsar.work.mails import external_url, overdue_filter
 
@@ -66,7 +66,9 @@ def _send(now: datetime) -> int:
         for event in db.session.scalars(select(RequestEvent).where(
             RequestEvent.kind == deferrals.NOT_ERASED,
             RequestEvent.at >= now - timedelta(seconds=current_app.config["DIGEST_INTERVAL"])))]
-    if not urgent and not stuck and not kept_too_long and not not_erased:
+    throttled = sign_in_alerts.throttles_since(
+        now - timedelta(seconds=current_app.config["DIGEST_INTERVAL"]))
+    if not urgent and not stuck and not kept_too_long and not not_erased and not throttled:
         return 0
     overdue = [r for r in urgent if r.due_at < now]
     soon = [r for r in urgent if r.due_at >= now]
@@ -78,7 +80,7 @@ def _send(now: datetime) -> int:
         for e in kept_too_long if e.request_id}
     body = render_template("mail/digest.txt", overdue=overdue, soon=soon, stuck=stuck,
                            kept_too_long=kept_too_long, not_erased=not_erased, links=links,
-                           now=now)
+                           throttled=throttled, now=now)
     subject = f"Privacy requests: {len(overdue)} overdue, {len(soon)} due within 7 days"
     if stuck:
         subject += f", {len(stuck)} mails not sent"
@@ -86,6 +88,8 @@ def _send(now: datetime) -> int:
         subject += f", {len(kept_too_long)} answers found data kept too long"
     if not_erased:
         subject += f", {len(not_erased)} records not erased"
+    if throttled:
+        subject += f", sign-in paused {len(throttled)} times"
     officers = db.session.scalars(select(Officer).order_by(Officer.id)).all()
     for officer in officers:
         message = Message(subject=subject, recipients=[officer.email], body=body)

@@ -1,0 +1,43 @@
+"""What officers are told of sign-in throttles: on the console's queue and in the digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from dsar.extensions import db
+from dsar.models import RequestEvent, SignInThrottle
+
+#: The audit trail's word for a sign-in throttle that began (dsar.web.throttle).
+THROTTLED = "sign_in_throttled"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """One throttle of an account: when it began, why, and how many attempts it refused
+    (counted for the account's latest throttle only)."""
+
+    account: str
+    at: datetime
+    reason: str
+    refused: int | None
+
+
+def throttles_since(since: datetime, account: str | None = None) -> list[Throttle]:
+    """The throttles that began since `since`, newest first; of one account if given."""
+    query = select(RequestEvent).where(RequestEvent.kind == THROTTLED, RequestEvent.at >= since)
+    if account is not None:
+        query = query.where(RequestEvent.actor == account)
+    events = db.session.scalars(query.order_by(RequestEvent.id.desc())).all()
+    latest: set[str] = set()
+    found = []
+    for event in events:
+        refused = None
+        if event.actor not in latest:
+            latest.add(event.actor)
+            counter = db.session.get(SignInThrottle, event.actor)
+            refused = counter.refused if counter is not None else None
+        found.append(Throttle(event.actor, event.at, event.note or "", refused))
+    return found
