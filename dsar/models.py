@@ -68,9 +68,12 @@ class DsarRequest(db.Model):  # type: ignore[name-defined,misc]
     # Set by the one task job that saw every task end, so the answer is assembled once.
     assembly_started_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
-    # The answer's JSON is stored first; its PDF is rendered after, in a job of its own.
+    # The answer's JSON is stored first and mailed at once; its PDF is rendered after, in a
+    # job of its own that holds a lease (its heartbeat), and is on the same page when ready.
     json_ready_at: Mapped[datetime | None]
+    document_ready_at: Mapped[datetime | None]
     document_started_at: Mapped[datetime | None]
+    document_heartbeat_at: Mapped[datetime | None]
     document_job_id: Mapped[str | None] = mapped_column(String(64))
     document_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     document_error: Mapped[str | None] = mapped_column(Text)

@@ -9,6 +9,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from dsar.connectors.shop.seed import DEMO_EMAIL
+from dsar.work import queues
+from dsar.work.worker import Worker
 from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
     as_new,
     browser_fixture,
@@ -16,6 +18,7 @@ from tests.browser import (  # noqa: F401  (fixtures: browser, live_server)
     live_server_fixture,
     screenshot,
     wait_for_heading,
+    wait_until,
 )
 from tests.helpers import text_of
 
@@ -183,3 +186,41 @@ def test_the_form_offers_both_objections_and_asks_the_situation_only_for_one(
     assert not situation.is_displayed() and not objections.is_displayed()
     kind.select_by_value("restriction")
     assert not situation.is_displayed()
+
+
+def test_the_answer_page_shows_the_pdf_being_prepared_then_the_pdf_without_script(
+    app, live_server, browser, inbox, redis, run_jobs, seeded_shop
+):
+    """With scripts switched off: the page first says the PDF is being prepared; once it is
+    made, the page (looking again by itself) links it."""
+    response = app.test_client().post("/api/v1/requests",
+                                      json={"email": DEMO_EMAIL, "type": "access"})
+    assert response.status_code == 202
+    everything_but_the_pdf = [name for name in queues.ALL_QUEUES if name != queues.DOCUMENTS]
+
+    def work(names):
+        Worker(names, connection=redis).work(burst=True)
+
+    work(everything_but_the_pdf)
+    [verify_mail] = inbox.to(DEMO_EMAIL)
+    token = link_to(live_server, verify_mail).rsplit("/", 1)[1]
+    assert app.test_client().post("/api/v1/requests/verify",
+                                  json={"token": token}).status_code == 200
+    work(everything_but_the_pdf)
+    [answer_mail] = [m for m in inbox.to(DEMO_EMAIL) if m is not verify_mail]
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        browser.get(link_to(live_server, answer_mail))
+        wait_for_heading(browser, "The answer to your privacy request")
+        pending = browser.find_element(By.CSS_SELECTOR, ".downloads .pending").text
+        assert "is being prepared" in pending
+        assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".downloads a")] == [
+            "Your data as a file (JSON)"]
+        screenshot(browser, "answer-page-preparing")
+
+        run_jobs()  # the PDF is made; nobody touches the browser
+        wait_until(browser, lambda driver: driver.find_elements(
+            By.LINK_TEXT, "Your answer as a document (PDF)"))
+        assert not browser.find_elements(By.CSS_SELECTOR, ".downloads .pending")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})

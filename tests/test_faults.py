@@ -17,6 +17,7 @@ from redis import Redis
 from rq.job import Job
 from sqlalchemy import select
 
+from dsar.connectors.shop.seed import DEMO_EMAIL
 from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.web.officers import create_officer
@@ -297,3 +298,45 @@ def test_workers_wait_out_an_outage_of_dsars_own_database(
         # The answer is mailed by a job of its own, just after the request completes.
         wait_for(lambda e=email: any(str(m["Subject"]).startswith("The answer")
                                      for m in inbox.to(e)), "the answer mail", 60)
+
+
+def test_a_worker_killed_mid_pdf_leaves_the_person_their_answer_and_the_pdf_follows(
+    app, client, inbox, processes, seeded_shop, tmp_path
+):
+    """The answer mail and the JSON go out before the PDF is made. SIGKILL the worker while
+    it renders: the page says the PDF is being prepared, the sweep trusts the PDF job's lease
+    (not RQ), another worker makes it, and the person gets no second mail."""
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    settings = {"DSAR_TEST_GATE": str(gate), **QUICK_SWEEP}
+    doomed = processes.start("-m", "tests.programs.gated_renderer", env=settings, name="worker")
+    request_id = _submit(client, DEMO_EMAIL)
+    _confirm(client, wait_for(lambda: inbox.to(DEMO_EMAIL), "the verification mail", 30)[0])
+    started = wait_for(lambda: list(gate.glob("started-*")), "the PDF starting", 60)
+    assert started[0].name == f"started-{doomed.pid}"
+
+    [answer_mail] = [m for m in inbox.to(DEMO_EMAIL) if m["Subject"].startswith("The answer")]
+    link = link_in(answer_mail)
+    report = client.get(link + "/report.json")
+    assert report.status_code == 200 and report.json["subject"]["email"] == DEMO_EMAIL
+    page = client.get(link).text
+    assert "is being prepared" in page and 'http-equiv="refresh"' in page
+    assert "report.pdf" not in page
+
+    kill(doomed)
+    killed_at = time.monotonic()
+    (gate / "open").touch()
+    processes.start("-m", "tests.programs.gated_renderer", env=settings, name="worker")
+    processes.scheduler(**settings)
+    wait_for(lambda: _request(app, request_id).document_ready_at, "the PDF being made", 60)
+    took = time.monotonic() - killed_at
+    page = client.get(link).text
+    assert "report.pdf" in page and "is being prepared" not in page
+    assert client.get(link + "/report.pdf").data.startswith(b"%PDF-")
+    assert _request(app, request_id).document_attempts == 2
+    time.sleep(2)  # a second mail, if one were owed, would be on its way by now
+    subjects = [m["Subject"] for m in inbox.to(DEMO_EMAIL)]
+    assert subjects.count("The answer to your privacy request is ready") == 1, subjects
+    assert "The document of your privacy answer is ready" not in subjects
+    # The lease lapses after 3 s; RQ's own clean-up of the job would take minutes.
+    assert took < 30, f"the lost PDF took {took:.0f} s to be made again"

@@ -9,6 +9,7 @@ typical answer is a single part, rendered in the worker itself.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
 import os
@@ -40,6 +41,8 @@ from dsar.connector import Column, ColumnKind
 from dsar.policy.deadlines import parse_day
 
 TEMPLATE = "report/access.html"
+#: prctl's option that sets the signal a process gets when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 #: A record flagged with one of these had other people's data removed (Art. 15(4)).
 REDACTION_FLAGS = frozenset({"third_party_redacted", "withheld_by_officer"})
 #: Column widths in percent for kinds of a known width; text columns share the rest.
@@ -314,7 +317,19 @@ def _child_signals() -> None:
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _die_with_parent()
     # A group of its own: Ctrl-C at a terminal stops the worker, which finishes or abandons
     # the job and ends the pool itself; killing the children under it would leave the pool
     # waiting for parts that never come.
     os.setpgrp()
+
+
+def _die_with_parent() -> None:
+    """Has the kernel kill this child when the worker that forked it dies (Linux): a worker
+    killed mid-render would otherwise leave its renderers running, holding their memory,
+    for a PDF nobody collects (the sweep has it made anew)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the children end with the pool, as they always did

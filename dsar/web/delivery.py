@@ -26,6 +26,9 @@ FILES = {
     "report.json": ("application/json", "privacy-answer.json"),
 }
 
+#: Seconds after which the answer page looks again while its PDF is being made.
+REFRESH_SECONDS = 5
+
 
 class AnswerUnavailable(Exception):
     """The link does not lead to an answer, with the reason the person reads."""
@@ -121,7 +124,7 @@ def answer(token: str) -> tuple[str, int, dict[str, str]]:
         dsar_request, expires_at = _answered_request(token)
     except AnswerUnavailable as exc:
         return _unavailable(exc)
-    # Only files that exist are offered: the PDF may follow the JSON, which the mail explains.
+    # Only files that exist are offered: the PDF follows the JSON, as the mail explains.
     locale = str(get_locale())
     sizes = {name: human_size(size, locale)
              for name, size in storage.sizes(dsar_request.id, FILES).items()}
@@ -130,8 +133,11 @@ def answer(token: str) -> tuple[str, int, dict[str, str]]:
             record_event(dsar_request, "answer_missing", actor="system", note=filename)
         db.session.commit()
         return _unavailable(_missing_file())
+    preparing = ("report.pdf" not in sizes and dsar_request.document_ready_at is None
+                 and dsar_request.document_error is None)
     page = render_template("delivery/answer.html", token=token, request_=dsar_request,
-                           sizes=sizes, expires=link_expiry(
+                           sizes=sizes, preparing=preparing, refresh_seconds=REFRESH_SECONDS,
+                           expires=link_expiry(
                                expires_at, locale,
                                # Translators: a Babel date pattern; words in 'quotes'.
                                gettext("EEEE d MMMM y 'at' HH:mm")))

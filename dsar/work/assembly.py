@@ -103,7 +103,9 @@ def _next_step(request: DsarRequest) -> None:
             db.session.commit()
             return
         rows = _store_access_json(request)
-        # The PDF takes longer and may take long: a job of its own, sized to the answer.
+        # The person is mailed now: the PDF takes longer and may take long, in a job of its
+        # own, sized to the answer, and appears on the answer's page when it is made.
+        documents.deliver(request)
         documents.start(request, rows=rows)
         return
     # An outcome letter is short: its JSON and PDF are made here, and the request is
@@ -115,7 +117,7 @@ def _next_step(request: DsarRequest) -> None:
     storage.write(request.id, "report.json",
                   json.dumps(letter, indent=2, ensure_ascii=False).encode())
     storage.write(request.id, "report.pdf", pdf)
-    request.json_ready_at = utcnow()
+    request.json_ready_at = request.document_ready_at = utcnow()
     documents.deliver(request)
 
 

@@ -1,9 +1,12 @@
-"""The answer's PDF, made in a job of its own once the JSON is stored; then the delivery.
+"""The answer's delivery, and its PDF, made in a job of its own once the JSON is stored.
 
-The job's time limit is sized to the rows the PDF will hold, never RQ's blind default. A
-PDF that cannot be made does not withhold the answer: after its last attempt the person
-gets the JSON, told that the readable document follows, and the officer sees the failure
-on the request and can have the PDF made again.
+The person is mailed as soon as the JSON is stored: the PDF takes longer (long histories
+much longer), and the answer page shows it as being prepared until it is there. The job
+holds a lease, renewed by a heartbeat while it renders, so the sweep redoes the PDF of a
+killed worker within SWEEP_STALE_AFTER instead of trusting RQ's "started". Its time limit
+is sized to the rows the PDF will hold, never RQ's blind default. After its last attempt a
+PDF that cannot be made is marked (`document_error`): the page says so, the officer sees it
+and can have it made again, and the person is mailed when it is there.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import uuid
 
 from flask import current_app
 from rq import get_current_job
+from sqlalchemy import Update, update
 
 from dsar import i18n
 from dsar.answer import storage
@@ -23,7 +27,7 @@ from dsar.extensions import db
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.transitions import record_event, transition
-from dsar.work import mails, queues
+from dsar.work import leases, mails, queues
 from dsar.work.content import answer_content, forget_findings
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ def start(request: DsarRequest, rows: int | None = None) -> None:
         rows // 1000 + 1)
     job_id = uuid.uuid4().hex
     request.document_started_at = utcnow()
+    request.document_heartbeat_at = None
     request.document_job_id = job_id
     request.document_attempts += 1
     db.session.commit()
@@ -60,28 +65,42 @@ def start(request: DsarRequest, rows: int | None = None) -> None:
 
 
 def render(request_id: str) -> None:
-    """Renders the PDF, stores it and delivers the answer; a failure is recorded, not raised."""
+    """Renders the PDF under its lease and stores it; a failure is recorded, not raised."""
     request = db.session.get(DsarRequest, request_id)
     if request is None or not _wants_document(request):
         return
     job = get_current_job()
     if job is not None and job.id != request.document_job_id:
         return  # a later claim holds the PDF: this job was superseded
-    pdf = _rendered(request)
+    claim = request.document_job_id or ""
+    db.session.execute(_beat(request_id, claim))  # started: from now on the lease speaks
+    db.session.commit()
+    with leases.heartbeat(lambda: _beat(request_id, claim), f"document-{request_id}"):
+        pdf = _rendered(request)
     if pdf is None:
         return
     storage.write(request_id, "report.pdf", pdf)
     request = _request(request_id)
+    request.document_ready_at = utcnow()
+    told_it_failed = request.document_error is not None
     request.document_error = None
     if request.status != RequestStatus.COMPLETED:
-        deliver(request)
+        deliver(request)  # an answer begun before its JSON was mailed at once
         return
-    # Made again, after the JSON went out alone.
     forget_findings(request)
     record_event(request, "document_ready", actor="system")
-    mails.owe(request, mails.MailKind.DOCUMENT_READY)
+    if told_it_failed:
+        # The page said it could not be made: the person is told it is there now.
+        mails.owe(request, mails.MailKind.DOCUMENT_READY)
     db.session.commit()
     mails.dispatch_unsent(request)
+
+
+def _beat(request_id: str, job_id: str) -> Update:
+    """The heartbeat of a PDF job's lease: only while the job still holds the claim."""
+    return (update(DsarRequest)
+            .where(DsarRequest.id == request_id, DsarRequest.document_job_id == job_id)
+            .values(document_heartbeat_at=utcnow()))
 
 
 def _rendered(request: DsarRequest) -> bytes | None:
@@ -104,36 +123,39 @@ def _rendered(request: DsarRequest) -> bytes | None:
 
 
 def deliver(request: DsarRequest) -> None:
-    """Completes a request whose answer is stored and owes the person the mail with its link."""
+    """Completes a request whose answer is stored and owes the person the mail with its link;
+    an access answer's PDF may still be on its way (the page shows it being prepared)."""
     request.answered_at = utcnow()
     transition(request, RequestStatus.COMPLETED, actor="system")
     mails.owe(request, mails.MailKind.ANSWER_READY)
-    if not request.document_error:  # else kept, to make the PDF again from
+    if request.document_ready_at is not None:  # else kept, to make the PDF from
         forget_findings(request)
     db.session.commit()
     mails.dispatch_unsent(request)
     log.info("request_id=%s state=answered document=%s", request.id,
-             "missing" if request.document_error else "ready")
+             "ready" if request.document_ready_at else "to follow")
 
 
 def _failed(request_id: str, exc: Exception) -> None:
-    """Records a failed PDF; tries again, or delivers the JSON alone and tells the officer."""
+    """Records a failed PDF; tries again, or gives up on it and tells the officer."""
     db.session.rollback()
     request = _request(request_id)
     first_line = str(exc).splitlines()[0] if str(exc) else ""
-    request.document_error = f"making the PDF failed: {type(exc).__name__}: {first_line}"[:500]
     log.warning("request_id=%s state=document-failed attempt=%d error_type=%s", request_id,
                 request.document_attempts, type(exc).__name__)
     # The trail is permanent: it gets the kind of failure, the request row the message.
     note = f"making the PDF failed: {type(exc).__name__}"
-    if request.status != RequestStatus.IN_PROGRESS:
-        record_event(request, "document_failed", actor="system", note=note)
-        db.session.commit()
-        return
     if request.document_attempts < current_app.config["DOCUMENT_MAX_ATTEMPTS"]:
         record_event(request, "document_failed", actor="system", note=f"{note}; trying again")
         db.session.commit()
         start(request)
+        return
+    request.document_error = f"making the PDF failed: {type(exc).__name__}: {first_line}"[:500]
+    request.document_job_id = None
+    if request.status != RequestStatus.IN_PROGRESS:
+        record_event(request, "document_failed", actor="system",
+                     note=f"{note}; the officer can have it made again")
+        db.session.commit()
         return
     record_event(request, "document_failed", actor="system",
                  note=f"{note}; the JSON answer goes out alone, the PDF is to follow")
@@ -150,12 +172,10 @@ def redrive(request: DsarRequest) -> None:
 
 
 def _wants_document(request: DsarRequest) -> bool:
-    """Whether the request waits for its PDF: being answered, or delivered without it."""
-    if request.json_ready_at is None or request.answer_deleted_at is not None:
-        return False
-    if request.status == RequestStatus.IN_PROGRESS:
-        return True
-    return request.status == RequestStatus.COMPLETED and request.document_error is not None
+    """Whether the answer's PDF is still to be made: its JSON is stored, it is not."""
+    return (request.json_ready_at is not None and request.document_ready_at is None
+            and request.answer_deleted_at is None
+            and request.status in (RequestStatus.IN_PROGRESS, RequestStatus.COMPLETED))
 
 
 def _rows(request: DsarRequest) -> int:

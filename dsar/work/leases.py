@@ -1,4 +1,5 @@
-"""A running task's lease: taken in the database, renewed while the connector works.
+"""A running task's lease: taken in the database, renewed while the connector works (the
+heartbeat serves the answer's PDF job too, dsar.work.documents).
 
 RQ's own view of a job killed with its worker stays "started" for many minutes, so the
 sweep does not ask RQ: it trusts the lease. A worker takes a task by moving it from
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import Update, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from dsar.clock import utcnow
@@ -57,28 +58,32 @@ def held(task: ConnectorTask, token: int) -> bool:
     return task.status == TaskStatus.RUNNING and task.attempts == token
 
 
+def task_beat(task_id: int, token: int) -> Update:
+    """The heartbeat of a task's lease: only while this run still holds it."""
+    return (update(ConnectorTask)
+            .where(ConnectorTask.id == task_id, ConnectorTask.attempts == token,
+                   ConnectorTask.status == TaskStatus.RUNNING)
+            .values(heartbeat_at=utcnow()))
+
+
 @contextmanager
-def heartbeat(task_id: int, token: int) -> Iterator[None]:
-    """Renews the lease in a thread of its own for as long as the block runs."""
+def heartbeat(beat: Callable[[], Update], name: str) -> Iterator[None]:
+    """Renews a lease in a thread of its own for as long as the block runs: `beat` makes
+    the UPDATE that renews it (afresh each time, so it carries the time of that beat)."""
     interval = max(0.5, current_app.config["SWEEP_STALE_AFTER"] / BEATS_PER_LEASE)
     engine = db.engine
     stop = threading.Event()
 
-    def beat() -> None:
+    def beating() -> None:
         while not stop.wait(interval):
             try:
                 with engine.begin() as conn:
-                    conn.execute(
-                        update(ConnectorTask)
-                        .where(ConnectorTask.id == task_id, ConnectorTask.attempts == token,
-                               ConnectorTask.status == TaskStatus.RUNNING)
-                        .values(heartbeat_at=utcnow())
-                    )
+                    conn.execute(beat())
             except SQLAlchemyError as exc:  # the database is away: the next beat tries again
-                log.warning("task_id=%s state=heartbeat-missed error_type=%s", task_id,
+                log.warning("lease=%s state=heartbeat-missed error_type=%s", name,
                             type(exc).__name__)
 
-    thread = threading.Thread(target=beat, name=f"lease-{task_id}", daemon=True)
+    thread = threading.Thread(target=beating, name=f"lease-{name}", daemon=True)
     thread.start()
     try:
         yield

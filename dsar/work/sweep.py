@@ -113,20 +113,30 @@ def _redrive_answers(stale_before: datetime) -> int:
 
 
 def _redrive_documents(stale_before: datetime) -> int:
-    """Tries again, or gives up on, PDFs whose job vanished with a killed worker or Redis."""
+    """Tries again, or gives up on, PDFs whose job vanished with a killed worker or Redis.
+
+    A job that started is judged by its lease alone (RQ calls the job of a killed worker
+    "started" for many minutes); one still waiting in a long queue has no heartbeat yet, and
+    RQ is asked whether it still holds it.
+    """
     waiting = db.session.scalars(
         select(DsarRequest).where(
-            DsarRequest.status == RequestStatus.IN_PROGRESS,
+            DsarRequest.status.in_((RequestStatus.IN_PROGRESS, RequestStatus.COMPLETED)),
             DsarRequest.json_ready_at.is_not(None),
+            DsarRequest.document_ready_at.is_(None),
+            DsarRequest.document_error.is_(None),
+            DsarRequest.answer_deleted_at.is_(None),
             DsarRequest.type.in_(ACCESS_TYPES),
             or_(DsarRequest.document_started_at.is_(None),
                 DsarRequest.document_started_at < stale_before),
+            or_(DsarRequest.document_heartbeat_at.is_(None),
+                DsarRequest.document_heartbeat_at < stale_before),
         )
     ).all()
     count = 0
     for request in waiting:
-        # A long history's PDF may rightly take longer than the sweep waits: ask RQ first.
-        if _job_alive(request.document_job_id):
+        if request.document_heartbeat_at is None and _job_alive(request.document_job_id,
+                                                                 _WAITING_JOB):
             continue
         documents.redrive(request)
         count += 1

@@ -101,7 +101,7 @@ def run_task(task_id: int) -> None:
     db.session.close()
 
     try:
-        with leases.heartbeat(task_id, token):
+        with leases.heartbeat(lambda: leases.task_beat(task_id, token), f"task-{task_id}"):
             connector = current_registry().create(connector_name, current_app.config)
             result = perform(connector, action, subject, work)
             # Whatever it reported, what it acted on is read again (verifying).
