@@ -58,6 +58,10 @@ class Config:
     # many processes; the job may take the base time plus the time per row, then gives up
     # (seconds) and the person gets the JSON, with word that the PDF follows.
     DOCUMENT_ROWS_PER_PART = 400
+    # A category with more records is shown in the PDF per year, with this many of its most
+    # recent records in full (and those past their period or redacted one by one); every
+    # record stays in report.json.
+    DOCUMENT_FULL_RECORDS = 100
     DOCUMENT_PROCESSES = 2
     DOCUMENT_TIMEOUT_BASE = 60
     DOCUMENT_TIMEOUT_PER_1000_ROWS = 50

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, insert
 
@@ -13,12 +13,18 @@ CARRIERS = ("PostNL", "DHL")
 STREETS = ("Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsweg", "Schoolstraat")
 CITIES = ("Delft", "Utrecht", "Zwolle", "Haarlem", "Groningen")
 
+#: How far back a long history's orders go.
+HISTORY = timedelta(days=6 * 365)
+
 
 def add_customer_with_orders(shop_url: str, email: str, name: str, order_count: int,
                              seed: int = 7) -> list[str]:
-    """Adds one account with `order_count` delivered orders; returns their order numbers."""
+    """Adds one account with `order_count` delivered orders, placed evenly over the last six
+    years (all within the shop's seven years of keeping them); returns their numbers, oldest
+    first."""
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    start = datetime(2015, 1, 1)
+    start = datetime.now(UTC).replace(tzinfo=None) - HISTORY
+    every = HISTORY / max(order_count, 1)
     engine = create_engine(shop_url)
     numbers = [f"CP-H{seed:02d}-{n:06d}" for n in range(order_count)]
     with engine.begin() as connection:
@@ -28,7 +34,7 @@ def add_customer_with_orders(shop_url: str, email: str, name: str, order_count: 
         )).inserted_primary_key[0]
         order_rows, line_rows, shipment_rows = [], [], []
         for n, number in enumerate(numbers):
-            placed = start + timedelta(hours=n * 13)
+            placed = start + every * n
             order_rows.append({
                 "id": 10_000_000 + seed * 100_000 + n, "order_number": number,
                 "customer_id": customer_id, "email": email, "name": name,

@@ -151,6 +151,7 @@ def test_a_long_history_is_rendered_in_parts_and_joined_whole(
     """Parts rendered apart make one PDF: every order a row, one tagged structure."""
     numbers = add_customer_with_orders(shop_url, "lang@example.org", "Lotte Lang", 700)
     app.config["DOCUMENT_ROWS_PER_PART"] = 250
+    app.config["DOCUMENT_FULL_RECORDS"] = 1000  # every order a row, not a summary
     _, answer_mail = submit_and_confirm(client, inbox, run_jobs, "lang@example.org")
     reader, text = _pdf(client, link_in(answer_mail))
 
@@ -177,7 +178,7 @@ def test_a_pdf_that_cannot_be_made_does_not_withhold_the_json(
     could not be made yet, and the officer has it made again: then one mail says it is there."""
     numbers = add_customer_with_orders(shop_url, "tijd@example.org", "Tim Tijd", 800)
     app.config.update(DOCUMENT_TIMEOUT_BASE=1, DOCUMENT_TIMEOUT_PER_1000_ROWS=0,
-                      DOCUMENT_MAX_ATTEMPTS=1)
+                      DOCUMENT_MAX_ATTEMPTS=1, DOCUMENT_FULL_RECORDS=1000)
     request_id, answer_mail = submit_and_confirm(client, inbox, run_jobs, "tijd@example.org")
 
     assert "The document to read (PDF) is being prepared" in text_of(answer_mail)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import render_template
-from flask_babel import gettext
+from flask_babel import format_number, gettext
 
 from dsar.answer.joining import join_tagged
 from dsar.answer.pdf import html_to_pdf
@@ -37,14 +37,13 @@ from dsar.answer.report import (
     Section,
     recipient_names,
 )
+from dsar.answer.summary import REDACTION_FLAGS, Summary, summarise
 from dsar.connector import Column, ColumnKind
 from dsar.policy.deadlines import parse_day
 
 TEMPLATE = "report/access.html"
 #: prctl's option that sets the signal a process gets when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
-#: A record flagged with one of these had other people's data removed (Art. 15(4)).
-REDACTION_FLAGS = frozenset({"third_party_redacted", "withheld_by_officer"})
 #: Column widths in percent for kinds of a known width; text columns share the rest.
 _WIDTHS = {ColumnKind.DATE: 12, ColumnKind.MONEY: 11, ColumnKind.COUNT: 8}
 
@@ -70,6 +69,10 @@ class TablePiece:
     past: bool = False
     #: For records an earlier erasure kept by law ("†"): each duty and what it keeps.
     by_law: list[tuple[str, str]] = field(default_factory=list)
+    #: The table's caption, when it is not the category's records counted (a summary).
+    caption: str = ""
+    #: A paragraph before the table, saying what it shows and where the rest is.
+    intro: str = ""
 
     @property
     def first(self) -> bool:
@@ -103,6 +106,7 @@ def render_answer(
     *,
     rows_per_part: int,
     processes: int,
+    full_records: int,
 ) -> bytes:
     """Renders an access report as one accessible PDF.
 
@@ -112,13 +116,15 @@ def render_answer(
         static: the static folder, the only place the renderer may load files from.
         rows_per_part: the most table rows rendered at once.
         processes: how many parts may be rendered side by side.
+        full_records: the most records of one category shown one by one; more are
+            summarised per year (dsar.answer.summary).
 
     Returns:
         The PDF.
     """
     context = {"report": head, "contents": table_of_contents(head), "dates": _dates(head)}
     pages = (render_template(TEMPLATE, part=part, **context)
-             for part in plan_parts(sections, rows_per_part))
+             for part in plan_parts(sections, rows_per_part, full_records))
     first = next(pages)
     second = next(pages, None)
     if second is None:
@@ -175,12 +181,14 @@ def table_of_contents(head: Mapping[str, Any]) -> list[dict[str, Any]]:
     return contents
 
 
-def plan_parts(sections: Sequence[Section], rows_per_part: int) -> Iterator[Part]:
-    """Cuts the answer into parts of at most `rows_per_part` table rows each.
+def plan_parts(sections: Sequence[Section], rows_per_part: int,
+               full_records: int) -> Iterator[Part]:
+    """Cuts the answer into parts of at most `rows_per_part` table rows each; a category of
+    more than `full_records` records is summarised (dsar.answer.summary).
 
     Records are read as the parts fill, so only one part's records are held at a time.
     """
-    part = Part(front=True)
+    planner = _Planner(rows_per_part)
     number = 0
     for section in sections:
         for found in section.found:
@@ -188,20 +196,90 @@ def plan_parts(sections: Sequence[Section], rows_per_part: int) -> Iterator[Part
                 continue
             number += 1
             columns = (*columns_of(found.category), kept_until())
-            records = found.records()
-            start = 0
-            while True:
-                room = rows_per_part - part.rows
-                if room <= 0:
-                    yield part
-                    part, room = Part(), rows_per_part
-                stretch = list(itertools.islice(records, room))
-                if not stretch:
-                    break
-                part.tables.append(_piece(number, found, columns, stretch, start))
-                start += len(stretch)
-    part.rights = True
-    yield part
+            if found.count <= full_records:
+                yield from planner.add(number, found, columns, found.records())
+                continue
+            summary = summarise(found.records(), columns, full_records)
+            yield from planner.put(_years_piece(number, found, summary))
+            yield from planner.add(number, found, columns, iter(summary.recent), caption=gettext(
+                "the %(num)d most recent records, in full", num=len(summary.recent)))
+            if summary.listed:
+                yield from planner.add(number, found, columns, iter(summary.listed),
+                                       caption=gettext(
+                    "older records past their period or with other people's details removed, "
+                    "one by one: %(num)d", num=len(summary.listed)))
+    yield planner.finish()
+
+
+class _Planner:
+    """Fills parts with tables, starting a new part when one holds enough rows."""
+
+    def __init__(self, rows_per_part: int) -> None:
+        """Starts with the front page's part."""
+        self.rows_per_part = rows_per_part
+        self.part = Part(front=True)
+
+    def put(self, piece: TablePiece) -> Iterator[Part]:
+        """Adds a table that is not cut (a summary: a row a year)."""
+        if self.part.rows and self.part.rows + len(piece.rows) > self.rows_per_part:
+            yield self.part
+            self.part = Part()
+        self.part.tables.append(piece)
+
+    def add(self, number: int, found: Found, columns: Sequence[Column],
+            records: Iterator[Mapping[str, Any]], caption: str = "") -> Iterator[Part]:
+        """Adds a table of records, cut where a part is full."""
+        start = 0
+        while True:
+            room = self.rows_per_part - self.part.rows
+            if room <= 0:
+                yield self.part
+                self.part, room = Part(), self.rows_per_part
+            stretch = list(itertools.islice(records, room))
+            if not stretch:
+                return
+            piece = _piece(number, found, columns, stretch, start)
+            if caption:
+                # A table after the summary: headed as the category continued.
+                piece.start, piece.caption = start + 1, caption
+            self.part.tables.append(piece)
+            start += len(stretch)
+
+    def finish(self) -> Part:
+        """The last part, which ends with the rights."""
+        self.part.rights = True
+        return self.part
+
+
+def _years_piece(number: int, found: Found, summary: Summary) -> TablePiece:
+    """The summary per year of a long category, with the category's description."""
+    category = found.category
+    labels = [gettext("Year"), gettext("Records"), gettext("First"), gettext("Last"),
+              *[gettext("%(amount)s, in total", amount=column.label)
+                for column in summary.money], gettext("Kept until")]
+    kinds = [ColumnKind.COUNT, ColumnKind.COUNT, ColumnKind.DATE, ColumnKind.DATE,
+             *[ColumnKind.MONEY] * len(summary.money), ColumnKind.DATE]
+    piece = TablePiece(
+        number=number, title=category.title, purpose=category.purpose,
+        legal_basis=category.legal_basis, recipients=recipient_names(found),
+        retention=category.retention, source=category.source, labels=labels,
+        widths=widths([Column(label, (label,), kind) for label, kind in zip(
+            labels, kinds, strict=True)]),
+        total=found.count,
+        caption=gettext("%(num)d records, per year", num=found.count),
+        intro=gettext(
+            "You have %(num)d records of this kind. To keep this document readable, it "
+            "shows them per year, then the most recent in full, then, one by one, any "
+            "older record that is past its period or had other people's details removed. "
+            "Every record, with every field, is in the file report.json on the same page "
+            "as this document.", num=found.count))
+    for year in summary.years:
+        piece.rows.append([
+            str(year.year) if year.year is not None else gettext("No date"),
+            format_number(year.count), day_text(year.first), day_text(year.last),
+            *[year.total_text(column.label) for column in summary.money],
+            _period_text(year.kept_first, year.kept_last) or "; ".join(year.kept_notes)])
+    return piece
 
 
 #: The field of the column every table ends with: the day the record's keeping ends, or

@@ -89,7 +89,7 @@ def cell(data: Mapping[str, Any], column: Column,
         return ", ".join(filter(None, (_date_text(v) for v in values)))
     if column.kind == ColumnKind.MONEY:
         currency = data.get("currency") or DEFAULT_CURRENCY
-        return ", ".join(_money_text(v, str(currency)) for v in values if _is_number(v))
+        return ", ".join(money_text(v, str(currency)) for v in values if _is_number(v))
     if column.kind == ColumnKind.COUNT:
         return ", ".join(_items(len(v)) for v in values if isinstance(v, list))
     return ", ".join(_text(v) for v in values if v not in (None, "", [], {}))
@@ -142,7 +142,7 @@ def _format_day(day: date, language: str) -> str:
     return str(format_date(day, "d MMM y", locale=DATE_LOCALES.get(language, "en_GB")))
 
 
-def _money_text(cents: Any, currency: str) -> str:
+def money_text(cents: Any, currency: str) -> str:
     """An amount in cents as money, e.g. "€ 29,85" in Dutch."""
     return str(format_currency(cents / 100, currency,
                                locale=MONEY_LOCALES.get(_language(), "en_IE")))

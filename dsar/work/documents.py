@@ -116,6 +116,7 @@ def _rendered(request: DsarRequest) -> bytes | None:
                 head, sections, static_folder(),
                 rows_per_part=config["DOCUMENT_ROWS_PER_PART"],
                 processes=config["DOCUMENT_PROCESSES"],
+                full_records=config["DOCUMENT_FULL_RECORDS"],
             )
         except Exception as exc:  # a time limit or any renderer failure: for the officer
             _failed(request_id, exc)
