@@ -54,7 +54,7 @@ def store(
         # connector reaches its system.
         storage.delete(request_id, prefix=_task_prefix(task_id))
         for category, handle in handles.items():
-            storage.put(request_id, _name(task_id, category), handle)
+            storage.put(request_id, _name(task_id, category), handle, replace=False)
     return {"categories": summary}
 
 

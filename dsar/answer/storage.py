@@ -16,11 +16,12 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import aliased
 
 from dsar.answer.sealing import Sealer, SealError, sealer_for
 from dsar.extensions import db
@@ -69,14 +70,17 @@ def write(request_id: str, name: str, content: bytes) -> None:
     put(request_id, name, io.BytesIO(content))
 
 
-def put(request_id: str, name: str, source: IO[bytes]) -> None:
-    """Stores the content of `source`, from its start, replacing an earlier file of that name.
+def put(request_id: str, name: str, source: IO[bytes], *, replace: bool = True) -> None:
+    """Stores the content of `source`, from its start, replacing an earlier file of that name
+    (`replace=False`: the caller knows there is none, and one query is saved).
 
     The caller commits: the file and the rows that say it exists land together.
     """
     sealer = _sealer()
-    _delete(request_id, StoredFile.name == name)
-    stored = StoredFile(request_id=request_id, name=name, size=0)
+    if replace:
+        _delete(request_id, StoredFile.name == name)
+    # Its size is known before the first chunk: the file's row is written once.
+    stored = StoredFile(request_id=request_id, name=name, size=source.seek(0, io.SEEK_END))
     db.session.add(stored)
     db.session.flush()
     source.seek(0)
@@ -94,7 +98,8 @@ def put(request_id: str, name: str, source: IO[bytes]) -> None:
         if not following:
             break
         chunk = following
-    stored.size = size
+    if size != stored.size:  # `source` grew or shrank while it was read
+        stored.size = size
 
 
 def sizes(request_id: str, names: Iterable[str]) -> dict[str, int]:
@@ -127,26 +132,39 @@ def opened(request_id: str, name: str) -> tuple[int, Iterator[bytes]]:
     Raises:
         FileNotFoundError: no such file is stored (at once, not at the first chunk).
     """
-    last_seq = (select(func.max(StoredChunk.seq)).where(StoredChunk.file_id == StoredFile.id)
-                .scalar_subquery())
+    others = aliased(StoredChunk)
+    last_seq = (select(func.max(others.seq)).where(others.file_id == StoredFile.id)
+                .correlate(StoredFile).scalar_subquery())
+    # The first chunk comes with the file: most files are one chunk, read in one query.
     found = db.session.execute(
-        select(StoredFile.id, StoredFile.size, last_seq)
+        select(StoredFile.id, StoredFile.size, last_seq, StoredChunk.key_id, StoredChunk.data)
+        .outerjoin(StoredChunk, (StoredChunk.file_id == StoredFile.id) & (StoredChunk.seq == 0))
         .where(StoredFile.request_id == request_id, StoredFile.name == name)
     ).first()
     if found is None:
         raise FileNotFoundError(f"{request_id}/{name}")
-    file_id, size, last = found
-    return size, _opened(request_id, name, file_id, -1 if last is None else last)
+    file_id, size, last, key_id, data = found
+    first = _Chunk(key_id, data) if data is not None else None
+    return size, _opened(request_id, name, file_id, -1 if last is None else last, first)
 
 
-def _opened(request_id: str, name: str, file_id: int, last: int) -> Iterator[bytes]:
-    """The opened chunks of a file, one query each. The one stored last must open as sealed
-    last: a file cut short, or one with a chunk added, fails."""
+class _Chunk(NamedTuple):
+    """A stored chunk as read: the key it was sealed with, and its sealed bytes."""
+
+    key_id: str
+    data: bytes
+
+
+def _opened(request_id: str, name: str, file_id: int, last: int,
+            first: _Chunk | None) -> Iterator[bytes]:
+    """The opened chunks of a file, the first as already read, the others one query each.
+    The one stored last must open as sealed last: a file cut short, or one with a chunk
+    added, fails."""
     sealer = _sealer()
     if last < 0:
         raise SealError(f"stored file {file_id} has no chunks")
     for seq in range(last + 1):
-        row = db.session.execute(
+        row = first if seq == 0 else db.session.execute(
             select(StoredChunk.key_id, StoredChunk.data)
             .where(StoredChunk.file_id == file_id, StoredChunk.seq == seq)
         ).first()

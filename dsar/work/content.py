@@ -6,7 +6,7 @@ The JSON and the PDF are both made from this, so they always say the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask import current_app
@@ -25,7 +25,7 @@ from dsar.answer.report import (
 from dsar.answer.wording import for_connector, localised, translate
 from dsar.clock import utcnow
 from dsar.connector import Category, translatable
-from dsar.models import DsarRequest
+from dsar.models import DsarRequest, RetentionHold
 from dsar.policy.deadlines import parse_day
 from dsar.policy.recipients import describe
 from dsar.policy.retention import Stage
@@ -144,11 +144,12 @@ def _found_where(sections: list[Section], test: Callable[[Found], bool]) -> list
 
 def found_records(request: DsarRequest, connector: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every record one connector found for the request, as (category, record), redacted."""
+    held = holds.current_holds(request.email, connector)
     for task in request.tasks:
         if task.connector != connector:
             continue
         for category in findings.counts(task.result):
-            for record in _reader(request, task.id, connector, category)():
+            for record in _reader(request, task.id, connector, category, held)():
                 yield category, record
 
 
@@ -160,6 +161,8 @@ def _sections(request: DsarRequest) -> list[Section]:
         cls = registry.get_class(task.connector)
         words = for_connector(cls)
         counted = findings.counts(task.result)
+        # Looked up once per system, not per category: one query however many it has.
+        held = holds.current_holds(request.email, task.connector) if counted else []
         found = []
         for declared in cls.categories:
             category = localised(declared, words)
@@ -169,8 +172,8 @@ def _sections(request: DsarRequest) -> list[Section]:
             found.append(Found(
                 category=category, count=int(summary.get("count", 0)),
                 first=summary.get("first"), last=summary.get("last"),
-                records=_reader(request, task.id, task.connector, category.name, past_end,
-                                (category, unlabelled_values))
+                records=_reader(request, task.id, task.connector, category.name, held,
+                                past_end, (category, unlabelled_values))
                 if summary else _nothing,
                 past_end=past_end, unlabelled_values=unlabelled_values,
                 recipients=recipients_of(cls.name, category),
@@ -181,11 +184,13 @@ def _sections(request: DsarRequest) -> list[Section]:
 
 def _reader(
     request: DsarRequest, task_id: int, connector: str, category: str,
+    held: Sequence[RetentionHold],
     past_end: list[dict[str, str]] | None = None,
     codes: tuple[Category, set[str]] | None = None,
 ) -> Callable[[], Iterator[dict[str, Any]]]:
     """A function that reads one category's records anew each time it is called, each with
-    how long it is kept; a record kept past its end is flagged and noted in `past_end`, and
+    how long it is kept (`held`: the system's records an earlier erasure kept by law); a
+    record kept past its end is flagged and noted in `past_end`, and
     a code the category (the first of `codes`) gives no label is noted in the second."""
     request_id, redactions = request.id, list(request.redactions or [])
     rule = retention_rules().get(category)
@@ -195,8 +200,7 @@ def _reader(
                if (item["connector"], item["category"]) == (connector, category)}
     # Records an earlier erasure kept by law end when that duty ends, and say why.
     by_law = {hold.record_key: (hold.retain_until, hold.legal_basis)
-              for hold in holds.current_holds(request.email, connector)
-              if hold.category == category}
+              for hold in held if hold.category == category}
 
     def read() -> Iterator[dict[str, Any]]:
         if past_end is not None:
