@@ -204,7 +204,9 @@ def plan_parts(sections: Sequence[Section], rows_per_part: int,
             yield from planner.add(number, found, columns, iter(summary.recent), caption=gettext(
                 "the %(num)d most recent records, in full", num=len(summary.recent)))
             if summary.listed:
-                yield from planner.add(number, found, columns, iter(summary.listed),
+                # A row each, kept to a line: what tells the record, its day, its amount and
+                # its keeping; every other field is in report.json.
+                yield from planner.add(number, found, _compact(columns), iter(summary.listed),
                                        caption=gettext(
                     "older records past their period or with other people's details removed, "
                     "one by one: %(num)d", num=len(summary.listed)))
@@ -249,6 +251,15 @@ class _Planner:
         """The last part, which ends with the rights."""
         self.part.rights = True
         return self.part
+
+
+def _compact(columns: Sequence[Column]) -> list[Column]:
+    """The columns that tell a record apart in one line: the first, the first date, the
+    amounts, and until when it is kept (the last)."""
+    dates = [column for column in columns[1:-1] if column.kind == ColumnKind.DATE][:1]
+    amounts = [column for column in columns[1:-1] if column.kind == ColumnKind.MONEY]
+    return [columns[0], *[c for c in columns[1:-1] if c in dates or c in amounts],
+            columns[-1]]
 
 
 def _years_piece(number: int, found: Found, summary: Summary) -> TablePiece:

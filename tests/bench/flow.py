@@ -27,6 +27,8 @@ from tests.bench.services import Session
 
 OFFICER = "bench-officer@cplus.example"
 DONE_STATUSES = frozenset({"completed", "failed", "denied", "expired"})
+#: The request types whose answer has a PDF made after its mail.
+ACCESS = frozenset({"access", "portability"})
 
 
 @dataclass
@@ -43,12 +45,21 @@ class Timeline:
     answered_at: datetime | None = None
     mailed_at: datetime | None = None
     failure: str | None = None
-    document_error: str | None = None  # the answer went out without its PDF, and why
+    document_error: str | None = None  # the PDF could not be made, and why
+    #: When the PDF was stored: its own column since the mail goes out with the JSON; before,
+    #: the PDF was made before the request was answered (answered_at).
+    document_ready_at: datetime | None = None
+    document_known: bool = False  # whether the model has document_ready_at
+
+    @property
+    def pdf_at(self) -> datetime | None:
+        """When the answer's PDF was stored."""
+        return self.document_ready_at if self.document_known else self.answered_at
 
     @property
     def with_pdf(self) -> bool:
         """Answered, and the PDF was made (not delivered as JSON alone)."""
-        return self.answered_at is not None and self.document_error is None
+        return self.pdf_at is not None and self.document_error is None
 
     def seconds(self, start: str, end: str) -> float | None:
         """Seconds between two of the recorded moments, None when either is missing."""
@@ -64,6 +75,12 @@ class Timeline:
     def ended(self) -> bool:
         """Nothing more will happen: mailed, or failed, denied, expired."""
         return self.mailed or self.status in DONE_STATUSES - {"completed"}
+
+    @property
+    def settled(self) -> bool:
+        """Ended, and an answer's PDF made or given up on (it follows the mail)."""
+        return self.ended and (self.status != "completed" or self.with_pdf
+                               or self.document_error is not None or self.type not in ACCESS)
 
     @property
     def planned(self) -> bool:
@@ -91,6 +108,7 @@ class Driver:
         self.json_column = getattr(DsarRequest, "json_ready_at", None)
         # Why an answer went out without its PDF, where the model records it.
         self.document_error_column = getattr(DsarRequest, "document_error", None)
+        self.document_ready_column = getattr(DsarRequest, "document_ready_at", None)
         self.json_source = "DsarRequest.json_ready_at" if self.json_column is not None else (
             "mtime of REPORTS_DIR/<id>/report.json")
 
@@ -160,7 +178,8 @@ class Driver:
             DsarRequest.id, DsarRequest.type, DsarRequest.status, DsarRequest.verified_at,
             DsarRequest.approved_at, DsarRequest.answered_at, DsarRequest.failure_reason,
         ]
-        optional = [c for c in (self.json_column, self.document_error_column) if c is not None]
+        optional = [c for c in (self.json_column, self.document_error_column,
+                                self.document_ready_column) if c is not None]
         columns.extend(optional)
         with self.app.app_context():
             for chunk in _chunks(list(ids), 500):
@@ -171,6 +190,8 @@ class Driver:
                         approved_at=row[4], answered_at=row[5], failure=row[6],
                         json_ready_at=extra.get("json_ready_at"),
                         document_error=extra.get("document_error"),
+                        document_ready_at=extra.get("document_ready_at"),
+                        document_known=self.document_ready_column is not None,
                     )
                 for request_id, sent_at in db.session.execute(
                     select(OutgoingMail.request_id, OutgoingMail.sent_at).where(
