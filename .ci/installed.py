@@ -39,7 +39,11 @@ def free_port() -> int:
 
 
 def wait_for(find, what: str, seconds: float = 60):
-    """Polls until `find` returns something true; stops the check saying what did not happen."""
+    """Polls until `find` returns something true; stops the check saying what did not happen.
+
+    (tests/faults.py has its like; this script runs on the standard library alone, outside
+    the checkout's environment, so it imports nothing of the tests.)
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = find()
