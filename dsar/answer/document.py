@@ -32,6 +32,7 @@ from dsar.answer.report import (
     ERASED_PAST_PERIOD,
     KEPT_BY_LAW,
     PAST_RETENTION,
+    REDACTION_FLAGS,
     Found,
     Section,
     recipient_names,
@@ -40,8 +41,6 @@ from dsar.connector import Column, ColumnKind
 from dsar.policy.deadlines import parse_day
 
 TEMPLATE = "report/access.html"
-#: A record flagged with one of these had other people's data removed (Art. 15(4)).
-REDACTION_FLAGS = frozenset({"third_party_redacted", "withheld_by_officer"})
 #: Column widths in percent for kinds of a known width; text columns share the rest.
 _WIDTHS = {ColumnKind.DATE: 12, ColumnKind.MONEY: 11, ColumnKind.COUNT: 8}
 
