@@ -118,7 +118,9 @@ class Category:
         labels: each field as a person reads it in the middle of a sentence ("order
             number", "IP address"), marked `translatable(...)`: the answer's tables, the
             outcome letters and the notices name fields by it. A field without one is
-            flagged to the privacy officer and shown as its name in words.
+            flagged to the privacy officer and shown as its name in words. The fields of
+            the records a field holds (an order's lines) may have labels here too: the
+            spreadsheet copy names them by it.
         values: for fields that hold codes, each stored value as a person reads it
             (status "paid" → "paid", payment method "creditcard" → "credit card"), marked
             `translatable(...)`. The JSON answer keeps the stored value; the readable

@@ -55,6 +55,8 @@ def test_a_person_asks_for_her_data_and_opens_the_answer(
     assert links == {
         "Your answer as a document (PDF)": browser.current_url + "/report.pdf",
         "Your data as a file (JSON)": browser.current_url + "/report.json",
+        "Your data as spreadsheets (CSV files in a ZIP file)":
+            browser.current_url + "/report-csv.zip",
     }
 
     with urllib.request.urlopen(links["Your answer as a document (PDF)"]) as pdf:  # noqa: S310
@@ -215,7 +217,7 @@ def test_the_answer_page_shows_the_pdf_being_prepared_then_the_pdf_without_scrip
         pending = browser.find_element(By.CSS_SELECTOR, ".downloads .pending").text
         assert "is being prepared" in pending
         assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".downloads a")] == [
-            "Your data as a file (JSON)"]
+            "Your data as a file (JSON)", "Your data as spreadsheets (CSV files in a ZIP file)"]
         screenshot(browser, "answer-page-preparing")
 
         run_jobs()  # the PDF is made; nobody touches the browser

@@ -23,8 +23,8 @@ PASSWORD = "correct horse battery"
 # Routes anyone may use: the person's side, the sign-in page, static files, the health check.
 PUBLIC = {"intake.form", "intake.form_submit", "intake.submitted", "intake.api_submit",
           "verification.confirm_page", "verification.confirm_submit", "verification.api_confirm",
-          "delivery.answer", "delivery.answer_file", "status.page", "auth.sign_in", "auth.sign_out",
-          "static", "api.openapi", "api.schema", "health.health"}
+          "delivery.answer", "delivery.answer_file", "delivery.answer_spreadsheets", "status.page",
+          "auth.sign_in", "auth.sign_out", "static", "api.openapi", "api.schema", "health.health"}
 ADMIN_ONLY = {"console.officers"}
 SAMPLE_VALUES = {"request_id": "0" * 32, "task_id": 1, "action": "approve",
                  "filename": "report.pdf", "token": "x"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -190,18 +191,26 @@ def data_of_the_shop(pseudo_app: Flask, client: Any, inbox: Any, run_jobs: Any) 
     confirm_request(client, inbox, run_jobs,
                     {"email": DEMO_EMAIL, "type": "access", "language": "nl"})
     documents = _documents(client, inbox, DEMO_EMAIL)
+    [mail] = [m for m in inbox.to(DEMO_EMAIL) if "/reports/" in text_of(m)]
+    zipped = download(client, link_in(mail) + "/report-csv.zip").data
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        documents["spreadsheets"] = "\n".join(archive.read(name).decode("utf-8-sig")
+                                              for name in archive.namelist())
     answer = json.loads(documents["json"])
     return {"documents": documents, "data": _data(answer, pseudo_app),
             "mails": list(_mail_texts(inbox, DEMO_EMAIL))}
 
 
 def test_the_access_answer_has_no_word_outside_the_catalogue(data_of_the_shop):
-    """The PDF, the page it is fetched from and every mail of an access request."""
+    """The PDF, the page it is fetched from, the spreadsheets and every mail of an access
+    request."""
     data = data_of_the_shop["data"]
     documents = data_of_the_shop["documents"]
     assert OPEN in documents["pdf"] and OPEN in documents["page"], "the pseudo-locale is used"
+    assert OPEN in documents["spreadsheets"]
     assert _unmarked(documents["pdf"], data) == []
     assert _unmarked(documents["page"], data) == []
+    assert _unmarked(documents["spreadsheets"], data) == []
     for subject, body in data_of_the_shop["mails"]:
         assert _unmarked(subject, data) == [], subject
         assert _unmarked(body, data) == [], subject

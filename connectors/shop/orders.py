@@ -168,7 +168,8 @@ class OrdersConnector(Connector):
             basis=(LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONTRACT),
             title=translatable("Your orders"),
             fields=(*ORDER_FIELDS, "lines"),
-            labels=labels_for((*ORDER_FIELDS, "lines")),
+            # The lines' own fields too: the spreadsheet copy names them in the order's row.
+            labels=labels_for((*ORDER_FIELDS, "lines", *LINE_FIELDS)),
             values={"status": ORDER_STATUSES, "payment_method": PAYMENT_METHODS},
             purpose=translatable(
                 'Processing an order: "When you place an order with us, we use your personal '

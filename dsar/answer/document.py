@@ -33,11 +33,12 @@ from dsar.answer.report import (
     ERASED_PAST_PERIOD,
     KEPT_BY_LAW,
     PAST_RETENTION,
+    REDACTION_FLAGS,
     Found,
     Section,
     recipient_names,
 )
-from dsar.answer.summary import REDACTION_FLAGS, Summary, summarise
+from dsar.answer.summary import Summary, summarise
 from dsar.connector import Column, ColumnKind
 from dsar.policy.deadlines import parse_day
 
@@ -282,8 +283,8 @@ def _years_piece(number: int, found: Found, summary: Summary) -> TablePiece:
             "You have %(num)d records of this kind. To keep this document readable, it "
             "shows them per year, then the most recent in full, then, one by one, any "
             "older record that is past its period or had other people's details removed. "
-            "Every record, with every field, is in the file report.json on the same page "
-            "as this document.", num=found.count))
+            "Every record, with every field, is in the file report.json and in the "
+            "spreadsheets on the same page as this document.", num=found.count))
     for year in summary.years:
         piece.rows.append([
             str(year.year) if year.year is not None else gettext("No date"),

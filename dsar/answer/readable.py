@@ -34,7 +34,7 @@ def columns_of(category: Category) -> tuple[Column, ...]:
     if category.columns:
         return category.columns
     return tuple(
-        Column(_capitalised(field_label(category.labels, name)), (name,))
+        Column(capitalised(field_label(category.labels, name)), (name,))
         for name in category.fields[:DEFAULT_COLUMN_COUNT]
     )
 
@@ -102,7 +102,7 @@ def _coded(labelled: Mapping[str, str] | None, value: Any) -> Any:
     return labelled.get(str(value)) or in_words(str(value))
 
 
-def _capitalised(text: str) -> str:
+def capitalised(text: str) -> str:
     """A label as a heading: its first letter a capital, the rest as written."""
     return text[:1].upper() + text[1:]
 

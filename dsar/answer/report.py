@@ -28,6 +28,8 @@ KEPT_BY_LAW = "kept_under_a_legal_duty"
 #: The flag of a record erased, as past its period, after the request came in (its answer
 #: still lists what was held then).
 ERASED_PAST_PERIOD = "erased_past_its_retention_period"
+#: A record flagged with one of these had other people's data removed (Art. 15(4)).
+REDACTION_FLAGS = frozenset({"third_party_redacted", "withheld_by_officer"})
 
 
 @dataclass(frozen=True)

@@ -180,8 +180,13 @@ def reading(request_id: str, name: str) -> IO[str]:
     Raises:
         FileNotFoundError: no such file is stored.
     """
-    raw = _ChunkReader(chunks(request_id, name))
-    return io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline="")
+    return as_text(chunks(request_id, name))
+
+
+def as_text(source: Iterator[bytes]) -> IO[str]:
+    """The chunks of a stored text file (`opened`), to read as text."""
+    return io.TextIOWrapper(io.BufferedReader(_ChunkReader(source)), encoding="utf-8",
+                            newline="")
 
 
 def read(request_id: str, name: str) -> bytes:

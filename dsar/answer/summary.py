@@ -21,12 +21,9 @@ from datetime import date
 from typing import Any
 
 from dsar.answer.readable import DEFAULT_CURRENCY, money_text, record_day
-from dsar.answer.report import PAST_RETENTION
+from dsar.answer.report import PAST_RETENTION, REDACTION_FLAGS
 from dsar.connector import Column, ColumnKind
 from dsar.policy.deadlines import parse_day
-
-#: A record flagged with one of these had other people's data removed (Art. 15(4)).
-REDACTION_FLAGS = frozenset({"third_party_redacted", "withheld_by_officer"})
 
 
 @dataclass

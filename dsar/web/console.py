@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from dsar import audit
 from dsar.answer import storage
-from dsar.answer.document import REDACTION_FLAGS
+from dsar.answer.report import REDACTION_FLAGS
 from dsar.clock import utcnow
 from dsar.extensions import db
 from dsar.i18n import DEFAULT, use_request_language

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from babel.dates import format_datetime
@@ -10,8 +11,10 @@ from flask import Blueprint, Response, current_app, render_template, stream_with
 from flask_babel import get_locale, gettext
 
 from dsar.answer import storage
+from dsar.answer.spreadsheet import DOWNLOAD_NAME, needs_zip64, spreadsheets
+from dsar.answer.wording import described
 from dsar.extensions import db
-from dsar.i18n import day, use_request_language
+from dsar.i18n import day, for_request, use_request_language
 from dsar.models import DsarRequest
 from dsar.policy.lifecycle import RequestStatus
 from dsar.tokens import Purpose, TokenError, unsign_with_expiry
@@ -25,6 +28,9 @@ FILES = {
     "report.pdf": ("application/pdf", "privacy-answer.pdf"),
     "report.json": ("application/json", "privacy-answer.json"),
 }
+#: The spreadsheet copy, as the timeline names its downloads: made from report.json as it
+#: is sent, never stored.
+SPREADSHEETS = "report-csv.zip"
 
 #: Seconds after which the answer page looks again while its PDF is being made.
 REFRESH_SECONDS = 5
@@ -159,6 +165,38 @@ def answer_file(token: str, filename: str) -> Response | tuple[str, int, dict[st
         return _unavailable(_missing_file())
     record_event(dsar_request, "answer_downloaded", actor="requester", note=filename)
     db.session.commit()
+    return response
+
+
+@bp.get("/reports/<token>/report-csv.zip")
+def answer_spreadsheets(token: str) -> Response | tuple[str, int, dict[str, str]]:
+    """An access answer's records as spreadsheets, a CSV file per category in one ZIP file;
+    each download is recorded on the request's timeline, as the files' are."""
+    try:
+        dsar_request, _ = _answered_request(token)
+    except AnswerUnavailable as exc:
+        return _unavailable(exc)
+    if not dsar_request.asks_for_data:
+        # An outcome letter's JSON says what was done; it holds no records to tabulate.
+        return _unavailable(AnswerUnavailable(404, gettext("There is no answer behind this link.")))
+    try:
+        size, body = storage.opened(dsar_request.id, "report.json")
+    except FileNotFoundError:
+        record_event(dsar_request, "answer_missing", actor="system", note="report.json")
+        db.session.commit()
+        return _unavailable(_missing_file())
+    language = dsar_request.language
+    record_event(dsar_request, "answer_downloaded", actor="requester", note=SPREADSHEETS)
+    db.session.commit()
+
+    def made() -> Iterator[bytes]:
+        """The ZIP file, made from the stored JSON as the response is sent."""
+        with storage.as_text(body) as report, for_request(language):
+            yield from spreadsheets(report, language, described, zip64=needs_zip64(size))
+
+    response = Response(stream_with_context(made()), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{DOWNLOAD_NAME}"'
+    response.headers.update(PRIVATE)
     return response
 
 
