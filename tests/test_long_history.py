@@ -3,10 +3,12 @@ production: every order in the JSON, and a PDF of a few dozen pages that summari
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 
 import pikepdf
@@ -92,6 +94,12 @@ def test_a_customer_with_5000_orders_gets_the_whole_answer(
     # and the front page's 3 summary lines.
     years = len({number for number in text.split() if number.isdigit() and len(number) == 4})
     assert _order_rows(pdf) <= 1 + 2 * (years + 100) + 3
+    # The spreadsheet copy holds every order, a row each, as the JSON does.
+    with zipfile.ZipFile(io.BytesIO(download(client, link + "/report-csv.zip").data)) as copy:
+        [orders_csv] = [name for name in copy.namelist() if name.endswith(" Your orders.csv")]
+        rows = list(csv.reader(io.StringIO(copy.read(orders_csv).decode("utf-8-sig"),
+                                           newline="")))
+    assert {row[0] for row in rows[1:]} == set(numbers)
     assert all(process.poll() is None for process in workers), "no worker died on the way"
 
 
