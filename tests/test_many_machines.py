@@ -98,8 +98,9 @@ def test_web_two_workers_and_a_scheduler_from_empty_folders_answer_access_and_er
 
     access = _confirmed(base, inbox, "access")
     answer = link_in(_mail(inbox, "The answer to your privacy request is ready"))
-    page = _call("GET", f"{base}{answer}")
-    assert page[0] == 200 and "report.pdf" in page[1].decode()
+    # The mail goes out with the JSON; the PDF follows on the same page.
+    wait_for(lambda: "report.pdf" in _call("GET", f"{base}{answer}")[1].decode(),
+             "the PDF on the answer page", 90)
     status, data = _call("GET", f"{base}{answer}/report.json")
     assert status == 200
     report = json.loads(data)
