@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import scenarios, workers
+from tests.bench.compare import slower_than_committed
 from tests.bench.report import (
     ROOT,
     Row,
@@ -156,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {line}")
     output = args.output or ROOT / "bench" / (
         "results-quick.json" if plan.quick else "results.json")
+    # Judged before this run's results take the committed ones' place.
+    against = ROOT / "bench" / ("results-quick.json" if plan.quick else "results.json")
+    for line in slower_than_committed(against, machine(versions), bench.rows):
+        print(f"note: {line}")
+        notes.append(line)
     payload: dict[str, Any] = {
         "date": began, "finished": now_iso(), "elapsed_s": round(elapsed, 1),
         "quick": plan.quick, "scenarios": args.scenarios, "seed": args.seed,
