@@ -1,19 +1,22 @@
 """This run against the committed one: which rows got slower beyond the committed spread.
 
-Only on the same machine (cores and platform) and only rows whose committed spread is known
-(p5-p95 or min-max of several values): one run says nothing about its noise, so such rows
-are named as not compared rather than judged.
+Only on the same machine (its cores, memory and Python: the platform string also names the
+virtual machine's build, which changes under the same hardware) and only rows whose
+committed spread is known (p5-p95 or min-max of several values): one run says nothing about
+its noise, so such rows are counted rather than judged. "Committed" is the file as the last
+commit has it, not a run made since and not yet committed.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.bench.report import Row
+from tests.bench.report import ROOT, Row
 
 #: An amount as report.fmt writes it, and its unit.
 _AMOUNT = r"([\d.,]+) ?(ms|s|MB|pages|requests|x|/min|/s|req/s)"
@@ -37,16 +40,23 @@ def bounds(spread: str) -> tuple[float, float] | None:
     return _value(found.group(1), found.group(2)), _value(found.group(3), found.group(4))
 
 
+def _committed(path: Path) -> str:
+    """The file as the last commit has it."""
+    relative = path.resolve().relative_to(ROOT)
+    return subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=ROOT, check=True,  # noqa: S603,S607
+                          capture_output=True, text=True).stdout
+
+
 def slower_than_committed(previous_path: Path, machine: Mapping[str, Any],
                           rows: Sequence[Row]) -> list[str]:
     """Lines naming the rows measured worse than the committed run beyond its spread."""
     try:
-        previous = json.loads(previous_path.read_text())
-    except (OSError, ValueError):
+        previous = json.loads(_committed(previous_path))
+    except (OSError, ValueError, subprocess.CalledProcessError):
         return [f"no committed run to compare with ({previous_path.name})"]
     then = previous.get("machine", {})
-    if (then.get("cores"), then.get("platform")) != (machine.get("cores"),
-                                                      machine.get("platform")):
+    same = ("cores", "memory_total_mb", "python")
+    if [then.get(key) for key in same] != [machine.get(key) for key in same]:
         return ["the committed run was on another machine: not compared"]
     committed = {(r["scenario"], r["measure"]): r for r in previous.get("rows", [])}
     lines, unjudged = [], 0

@@ -266,7 +266,7 @@ def _one(driver: Driver, email: str, kind: str, timeout: float) -> tuple[Timelin
         if not ok or lines[request_id].status != "awaiting_approval":
             return lines[request_id], False
         driver.approve(request_id)
-    lines, ok = driver.wait([request_id], lambda t: t.ended, timeout, interval=0.02)
+    lines, ok = driver.wait([request_id], lambda t: t.settled, timeout, interval=0.02)
     return lines[request_id], ok
 
 
