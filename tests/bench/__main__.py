@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         + "), answered_at (PDF stored), the answer mail's OutgoingMail.sent_at",
         *bench.notes,
     ]
+    # Against the committed run, on the same machine (tests/bench/compare.py).
+    against = ROOT / "bench" / ("results-quick.json" if plan.quick else "results.json")
+    notes.extend(slower_than_committed(against, machine(versions), bench.rows))
     for note in notes:
         print(f"note: {note}")
     if bench.findings:
@@ -157,11 +160,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {line}")
     output = args.output or ROOT / "bench" / (
         "results-quick.json" if plan.quick else "results.json")
-    # Judged before this run's results take the committed ones' place.
-    against = ROOT / "bench" / ("results-quick.json" if plan.quick else "results.json")
-    for line in slower_than_committed(against, machine(versions), bench.rows):
-        print(f"note: {line}")
-        notes.append(line)
     payload: dict[str, Any] = {
         "date": began, "finished": now_iso(), "elapsed_s": round(elapsed, 1),
         "quick": plan.quick, "scenarios": args.scenarios, "seed": args.seed,
