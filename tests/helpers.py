@@ -6,11 +6,14 @@ import os
 import re
 import signal
 import subprocess
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import AnyConverter
 from werkzeug.test import TestResponse
 
 #: The checkout the tests run from.
@@ -101,3 +104,26 @@ def stop(process: subprocess.Popen[bytes], seconds: float = 30) -> int | None:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         return None
+
+
+#: Values for the parts of the app's URLs, to build one of each route.
+SAMPLE_VALUES = {"request_id": "0" * 32, "task_id": 1, "action": "approve",
+                 "filename": "report.pdf", "token": "x", "name": "cplus-dsar-report-1"}
+
+
+def every_route(app: Flask) -> Iterator[tuple[str, str, str]]:
+    """Every (method, path, endpoint) of the URL map, built from SAMPLE_VALUES, and once per
+    choice of a part that takes one of a few words. Built from the map itself, so a route
+    added later is walked too."""
+    adapter = app.url_map.bind("dsar.test")
+    for rule in app.url_map.iter_rules():
+        choices = [{**SAMPLE_VALUES, "filename": "style.css" if rule.endpoint == "static"
+                    else SAMPLE_VALUES["filename"]}]
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                choices = [{**c, name: item} for c in choices for item in converter.items]
+        for values in choices:
+            args = {arg: values[arg] for arg in rule.arguments}
+            path = adapter.build(rule.endpoint, args, method=next(iter(rule.methods or ())))
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield method, path, rule.endpoint

@@ -167,6 +167,18 @@ def test_each_category_states_its_grounds_for_programs_too(client, inbox, run_jo
     assert all(entry["basis"] for entry in found.values()), "every shop category has one"
 
 
+def _officer_told(app, client, request_id, kind):
+    """The note of the request's one event of `kind`, and the request's console page as a
+    signed-in officer sees it."""
+    with app.app_context():
+        [note] = db.session.scalars(select(RequestEvent.note).where(
+            RequestEvent.request_id == request_id, RequestEvent.kind == kind))
+        create_officer("olga@cplus.example", "correct horse battery")
+        db.session.commit()
+    console_sign_in(client, "olga@cplus.example", "correct horse battery")
+    return note, client.get(f"/console/requests/{request_id}").text
+
+
 def test_a_category_without_grounds_for_programs_is_flagged_to_the_officer(
     app, client, inbox, run_jobs
 ):
@@ -176,14 +188,8 @@ def test_a_category_without_grounds_for_programs_is_flagged_to_the_officer(
     request_id, data, _ = _answer(client, inbox, run_jobs, "nora@example.org")
     [notes] = _categories(data).values()
     assert notes["basis"] == [] and notes["legal_basis"] == "Consent, Art. 6(1)(a) GDPR"
-    with app.app_context():
-        [note] = db.session.scalars(select(RequestEvent.note).where(
-            RequestEvent.request_id == request_id, RequestEvent.kind == "basis_unknown"))
-        create_officer("olga@cplus.example", "correct horse battery")
-        db.session.commit()
+    note, page = _officer_told(app, client, request_id, "basis_unknown")
     assert note == "archive.notes"
-    console_sign_in(client, "olga@cplus.example", "correct horse battery")
-    page = client.get(f"/console/requests/{request_id}").text
     assert "The system does not say on which ground of Art. 6(1) it holds archive.notes" in page
 
 
@@ -549,12 +555,6 @@ def test_a_field_or_code_without_a_label_is_shown_in_words_and_flagged_to_the_of
     [found] = _categories(data).values()
     assert found["records"][0]["data"] == {"note_text": "an old note", "kind": "old_memo"}
     assert "Kind" in text and "old memo" in text and "old_memo" not in text
-    with app.app_context():
-        [note] = db.session.scalars(select(RequestEvent.note).where(
-            RequestEvent.request_id == request_id, RequestEvent.kind == "labels_unknown"))
-        create_officer("olga@cplus.example", "correct horse battery")
-        db.session.commit()
+    note, page = _officer_told(app, client, request_id, "labels_unknown")
     assert note == "archive.notes: kind, kind 'old_memo'"
-    console_sign_in(client, "olga@cplus.example", "correct horse battery")
-    page = client.get(f"/console/requests/{request_id}").text
     assert "as their names in words" in page and "archive.notes: kind" in page

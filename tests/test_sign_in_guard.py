@@ -11,20 +11,19 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.routing import AnyConverter
+from sqlalchemy import select
 
 from dsar.cli import cli
 from dsar.clock import utcnow
 from dsar.extensions import db
+from dsar.models import SignInThrottle
 from dsar.web.officers import create_officer, find_officer
 from dsar.web.security import CACHEABLE
-from dsar.work import reminders
-from tests.helpers import csrf_token, text_of
+from dsar.work import reminders, sweep
+from tests.helpers import csrf_token, every_route, text_of
 
 OFFICER = "olga@cplus.example"
 PASSWORD = "correct horse battery"
-SAMPLE_VALUES = {"request_id": "0" * 32, "task_id": 1, "filename": "report.pdf", "token": "x",
-                 "name": "cplus-dsar-report-1"}
 
 
 @pytest.fixture
@@ -161,28 +160,10 @@ def test_an_officer_created_with_a_reserved_domain_signs_in(app, monkeypatch):
 # --- nothing personal kept in a cache ---------------------------------------------------------
 
 
-def _every_route(app: Flask):
-    """Every (method, path, endpoint) of the URL map, once per choice of an `any` part."""
-    adapter = app.url_map.bind("dsar.test")
-    for rule in app.url_map.iter_rules():
-        choices = [dict(SAMPLE_VALUES)]
-        for name, converter in rule._converters.items():
-            if isinstance(converter, AnyConverter):
-                choices = [{**c, name: item} for c in choices for item in converter.items]
-        for values in choices:
-            args = {arg: values[arg] for arg in rule.arguments if arg != "filename"}
-            if "filename" in rule.arguments:
-                args["filename"] = values["filename"] if rule.endpoint != "static" \
-                    else "style.css"
-            path = adapter.build(rule.endpoint, args, method=next(iter(rule.methods)))
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                yield method, path, rule.endpoint
-
-
 def test_every_route_but_the_files_for_everyone_is_no_store(app, officer):
     """Walked from the URL map, signed out and signed in: every response carries
     `Cache-Control: no-store`, except the few files that are the same for everyone."""
-    walked = list(_every_route(app))
+    walked = list(every_route(app))
     assert len(walked) >= 45, walked
     signed_in = _browser(app, "198.51.100.30")
     assert _sign_in(signed_in, code=pyotp.TOTP(officer).now()).status_code == 302
@@ -198,3 +179,19 @@ def test_every_route_but_the_files_for_everyone_is_no_store(app, officer):
                 assert response.headers.get("Cache-Control") == "no-store", \
                     (method, path, response.status_code)
     assert signed_in.get("/console/").headers["Cache-Control"] == "no-store"
+
+
+def test_the_sweep_drops_counters_that_said_nothing_for_a_day(app):
+    """Probes of addresses nobody has leave counters; the sweep drops those a day old and
+    keeps the ones still counting."""
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([
+            SignInThrottle(email="probe@example.org", window_started_at=now - timedelta(days=2),
+                           failures=3, refused=0),
+            SignInThrottle(email=OFFICER, window_started_at=now - timedelta(minutes=5),
+                           failures=4, refused=0)])
+        db.session.commit()
+        sweep.sweep()
+        kept = db.session.scalars(select(SignInThrottle.email)).all()
+    assert kept == [OFFICER]

@@ -51,12 +51,11 @@ class Year:
         data = record["data"]
         currency = str(data.get("currency") or DEFAULT_CURRENCY)
         for column in money:
-            amounts = [data.get(name) for name in column.fields]
-            cents = sum(a for a in amounts if isinstance(a, int | float)
-                        and not isinstance(a, bool))
-            if any(isinstance(a, int | float) and not isinstance(a, bool) for a in amounts):
+            amounts = [a for a in (data.get(name) for name in column.fields)
+                       if isinstance(a, int | float) and not isinstance(a, bool)]
+            if amounts:
                 sums = self.totals.setdefault(column.label, {})
-                sums[currency] = sums.get(currency, 0) + int(cents)
+                sums[currency] = sums.get(currency, 0) + int(sum(amounts))
         kept = parse_day(record.get("kept_until"))
         if kept is not None:
             self.kept_first = min(self.kept_first or kept, kept)

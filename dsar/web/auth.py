@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -82,17 +82,15 @@ def _audit_sign_in(kind: str, email: str) -> None:
     audit.append(RequestEvent(request_id=None, kind=kind, actor=email[:120], at=utcnow()))
 
 
-def check_sign_in(email: str, password: str, code: str | None, client: str, *,
-                  known_browser: bool = False) -> Officer | None:
+def check_sign_in(officer: Officer | None, address: str, password: str, code: str | None,
+                  client: str, *, known_browser: bool, now: datetime) -> Officer | None:
     """The officer if the credentials hold and this client is not locked out; counts failures.
 
-    Failures are counted per account and client address, so wrong guesses from one place
-    lock that place out of that account, and the officer signing in elsewhere is not. From a
-    browser the officer never signed in with they also count towards the account's throttle.
+    `officer` is the one with `address` (normalised), if any. Failures are counted per
+    account and client address, so wrong guesses from one place lock that place out of that
+    account, and the officer signing in elsewhere is not. From a browser the officer never
+    signed in with they also count towards the account's throttle.
     """
-    address = officer_address(email)
-    officer = db.session.scalar(select(Officer).where(Officer.email == address))
-    now = utcnow()
     if officer is None:
         throttle.count_failure(address, now, officer=None)
         return None
@@ -135,15 +133,15 @@ def sign_in() -> ResponseReturnValue:
     officer = _officer_with(address)
     known = throttle.is_known_browser(request.cookies.get(throttle.KNOWN_BROWSER_COOKIE), officer)
     now = utcnow()
-    throttle.forget_stale(now)
     wait = 0 if known else throttle.retry_after(address, now)
     if wait:
         db.session.commit()
         # Before the password is looked at: the same answer for a right or a wrong one.
         page = render_template("console/sign_in_throttled.html", minutes=math.ceil(wait / 60))
         return page, 429, {"Retry-After": str(wait)}
-    signed_in = check_sign_in(address, form.password.data or "", form.code.data,
-                              client=request.remote_addr or "unknown", known_browser=known)
+    signed_in = check_sign_in(officer, address, form.password.data or "", form.code.data,
+                              client=request.remote_addr or "unknown", known_browser=known,
+                              now=now)
     # An address no officer has is somebody's typo or a probe: not kept in the trail.
     _audit_sign_in("sign_in" if signed_in else "sign_in_failed",
                    address if officer else "unknown")

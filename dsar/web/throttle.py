@@ -117,9 +117,3 @@ def _ensure_row(address: str, now: datetime) -> None:
                                           refused=0))
     except IntegrityError:
         pass  # the other process made it
-
-
-def forget_stale(now: datetime) -> None:
-    """Drops counters that have said nothing for a day (probes of addresses nobody has)."""
-    db.session.execute(SignInThrottle.__table__.delete().where(
-        SignInThrottle.window_started_at < now - timedelta(days=1)))

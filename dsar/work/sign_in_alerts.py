@@ -1,9 +1,10 @@
-"""What officers are told of sign-in throttles: on the console's queue and in the digest."""
+"""What officers are told of sign-in throttles (on the console's queue and in the digest),
+and the throttles' counters cleared once they say nothing more (by the sweep)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -41,3 +42,11 @@ def throttles_since(since: datetime, account: str | None = None) -> list[Throttl
             refused = counter.refused if counter is not None else None
         found.append(Throttle(event.actor, event.at, event.note or "", refused))
     return found
+
+
+def forget_stale(now: datetime) -> int:
+    """Drops counters that have said nothing for a day (most are probes of addresses nobody
+    has); returns how many. The caller commits."""
+    result = db.session.execute(SignInThrottle.__table__.delete().where(
+        SignInThrottle.window_started_at < now - timedelta(days=1)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from dsar.extensions import db
 from dsar.models import ConnectorTask, DsarRequest, OutgoingMail
 from dsar.policy.lifecycle import ACCESS_TYPES, RequestStatus, TaskStatus
 from dsar.transitions import transition
-from dsar.work import documents, keeping, mails, queues, tasks
+from dsar.work import documents, keeping, mails, queues, sign_in_alerts, tasks
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,13 @@ def sweep() -> None:
     reminded = _remind_unverified()
     expired = _expire_unverified()
     answers_deleted = keeping.delete_expired()
+    counters = sign_in_alerts.forget_stale(utcnow())
+    db.session.commit()
     log.info(
         "sweep tasks=%d answers=%d documents=%d mails=%d reminded=%d expired=%d "
-        "answers_deleted=%d",
+        "answers_deleted=%d sign_in_counters_dropped=%d",
         redriven, assembled, documents_redriven, resent, reminded, expired, answers_deleted,
+        counters,
     )
 
 
